@@ -1,0 +1,91 @@
+//! Who is asking: the client IP (socket peer, or `X-Forwarded-For` only from
+//! trusted proxies) and the user agent, for rate limits, sessions and audit logs.
+
+use std::net::IpAddr;
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+
+use crate::config::{canonical, TrustedProxy};
+
+/// Request origin facts recorded on sessions and in audit events.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: IpAddr,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub fn from_request(req: &HttpRequest, trusted: &[TrustedProxy]) -> Self {
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect::<String>())
+            .filter(|ua| !ua.is_empty());
+        Self { ip: client_ip(req, trusted), user_agent }
+    }
+}
+
+/// The socket peer, unless it is a trusted proxy: then the right-most address
+/// in `X-Forwarded-For` that is not itself trusted. A client can prepend
+/// anything to that header, so only hops added by our own proxies are believed.
+pub fn client_ip(req: &HttpRequest, trusted: &[TrustedProxy]) -> IpAddr {
+    let peer = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| canonical(a.ip()));
+    forwarded_client(peer, req, trusted)
+}
+
+fn forwarded_client(peer: IpAddr, req: &HttpRequest, trusted: &[TrustedProxy]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = canonical(ip);
+                if !is_trusted(client) {
+                    break;
+                }
+            }
+            // A garbled hop ends the trusted chain; the last good address stands.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_untrusted_peers() {
+        let req = TestRequest::default().insert_header(("x-forwarded-for", "1.2.3.4")).to_http_request();
+        assert_eq!(forwarded_client(ip("9.9.9.9"), &req, &[]), ip("9.9.9.9"));
+    }
+
+    #[test]
+    fn right_most_untrusted_hop_is_the_client() {
+        let trusted = [TrustedProxy::parse("10.0.0.0/8").unwrap()];
+        let req = TestRequest::default()
+            .insert_header(("x-forwarded-for", "6.6.6.6, 5.5.5.5, 10.0.0.2"))
+            .to_http_request();
+        assert_eq!(forwarded_client(ip("10.0.0.1"), &req, &trusted), ip("5.5.5.5"));
+    }
+}

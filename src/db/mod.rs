@@ -1,0 +1,93 @@
+//! Storage: the pool, embedded migrations, and the one way to run a query
+//! (`db::run`, which keeps Diesel's blocking calls off the async workers).
+
+pub mod connection;
+pub mod schema;
+pub mod sessions;
+pub mod tasks;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use connection::AnyConnection;
+use connection::Manager;
+
+use crate::config::{Config, DatabaseUrl};
+use crate::error::AppError;
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// A pool of connections to the configured engine.
+pub type Pool = diesel::r2d2::Pool<Manager>;
+
+/// Current time as stored: UTC, truncated to microseconds (PostgreSQL's precision),
+/// so a value reads back exactly as it was written on both engines.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Creates the SQLite folder and switches the file to WAL once; then builds the pool.
+pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
+    let manager = Manager::new(config.database_url.clone());
+    if let DatabaseUrl::Sqlite(path) = &config.database_url {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+        }
+        let mut conn = manager
+            .open()
+            .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")
+            .context("cannot switch SQLite to WAL mode")?;
+    } else {
+        // Fail at start with the engine's own message (bad password, unreachable host).
+        manager.open().context("cannot connect to PostgreSQL")?;
+    }
+    diesel::r2d2::Pool::builder()
+        .max_size(config.database_pool_size)
+        .connection_timeout(config.database_connect_timeout)
+        .idle_timeout(Some(Duration::from_secs(300)))
+        .test_on_check_out(false)
+        .build(manager)
+        .context("cannot build the database pool")
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn run_migrations(pool: &Pool) -> anyhow::Result<usize> {
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// True when no migration is pending (for readiness).
+pub fn migrations_current(conn: &mut AnyConnection) -> anyhow::Result<bool> {
+    conn.has_pending_migration(MIGRATIONS)
+        .map(|pending| !pending)
+        .map_err(|e| anyhow::anyhow!("cannot read migration state: {e}"))
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool. Both the
+/// checkout (which may wait) and the query (which blocks) stay off the async
+/// workers. A pool that cannot hand out a connection is `Unavailable` (503).
+pub async fn run<T, E, F>(pool: &Pool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    E: Into<AppError>,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.to_string()))?;
+        f(&mut conn).map_err(Into::into)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,76 @@
+//! The `users` table: accounts and their password hashes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::users;
+use super::AnyConnection;
+use crate::domain::{Email, UserId};
+
+/// An account as stored. The hash never leaves the server: response DTOs are
+/// built field by field and never serialise this struct.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    /// The owner id, as the rest of the code passes it around.
+    pub fn user_id(&self) -> Option<UserId> {
+        UserId::parse(&self.id)
+    }
+}
+
+/// A row to insert; it has no database-made fields, so it cannot be confused with `User`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: String,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Inserts an account; a taken email comes back as a unique violation.
+pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<()> {
+    diesel::insert_into(users::table).values(new).execute(conn).map(drop)
+}
+
+pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email.as_ref()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
+    users::table
+        .find(id.to_string())
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Replaces the stored hash (password change, or a re-hash with stronger parameters).
+pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id.to_string()))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(super::now())))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Deletes the account; sessions, refresh tokens and tasks go with it (ON DELETE CASCADE).
+pub fn delete(conn: &mut AnyConnection, id: UserId) -> QueryResult<bool> {
+    diesel::delete(users::table.find(id.to_string()))
+        .execute(conn)
+        .map(|n| n > 0)
+}

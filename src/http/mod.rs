@@ -1,0 +1,72 @@
+//! HTTP routing: which path goes to which handler. Pages live in `pages/`,
+//! the JSON API in `api/`; `headers` adds what every response needs.
+
+pub mod api;
+pub mod extract;
+pub mod headers;
+pub mod pages;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+/// The stylesheet, compiled in so the binary is self-contained.
+const APP_CSS: &str = include_str!("../../static/css/app.css");
+
+/// Mounts every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(web::get().to(api::health::healthz)))
+        .service(web::resource("/static/css/app.css").route(web::get().to(stylesheet)))
+        .service(api::scope())
+        .configure(pages::configure);
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(APP_CSS)
+}
+
+/// Percent-encodes a query value (`/tasks` becomes `%2Ftasks`).
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// A `next` target is followed only when it is a local path: one leading `/`,
+/// not `//` or `/\` (which browsers treat as another host), printable ASCII
+/// only (browsers drop tabs and newlines, turning `/\t/evil` into `//evil`).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 2048
+                && n.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'\\') =>
+        {
+            n
+        }
+        _ => "/tasks",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "evil.com", "/\t/evil.com", "/a b", "/ü", ""] {
+            assert_eq!(safe_next(Some(bad)), "/tasks", "{bad:?}");
+        }
+        assert_eq!(safe_next(Some("/account?x=1")), "/account?x=1");
+        assert_eq!(safe_next(None), "/tasks");
+    }
+
+    #[test]
+    fn urlencode_encodes_slashes() {
+        assert_eq!(urlencode("/tasks"), "%2Ftasks");
+    }
+}

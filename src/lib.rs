@@ -1,0 +1,85 @@
+//! taskgate: an auth-and-data-isolation server. HTML forms with JWT cookies
+//! for people, a Bearer JSON API for scripts, per-user tasks for both.
+//!
+//! Request path: `http::configure` (routes) → extractors (`auth::guard`,
+//! `http::extract`) → handler in `http::pages` or `http::api` → `auth::service`
+//! and `db::*` → `error` renders failures.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod secret;
+pub mod state;
+pub mod telemetry;
+
+use std::net::TcpListener;
+
+use actix_session::config::CookieContentSecurity;
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+
+use config::Config;
+use state::AppState;
+
+/// A configured, migrated, bound server that has not started serving yet.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Resolves the secret, opens the database, runs migrations and binds the
+    /// listener (port 0 picks a free port, which tests use).
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        config.jwt_secret = Some(secret::resolve(&config)?);
+        let pool = db::build_pool(&config)?;
+        let applied = db::run_migrations(&pool)?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        let listener = TcpListener::bind(&config.bind_addr)
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        let port = listener.local_addr().context("listener has no address")?.port();
+        let state = web::Data::new(AppState::new(pool, config)?);
+        let server = HttpServer::new(move || {
+            let session = SessionMiddleware::builder(CookieSessionStore::default(), state.session_key.clone())
+                .cookie_name(state.cookies.session.to_owned())
+                .cookie_secure(state.cookies.secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_path("/".to_owned())
+                .cookie_content_security(CookieContentSecurity::Private)
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .configure(http::configure)
+                .wrap(middleware::from_fn(http::headers::finish))
+                .wrap(session)
+                .wrap(tracing_actix_web::TracingLogger::default())
+        })
+        .listen(listener)
+        .context("cannot start the HTTP server")?
+        .shutdown_timeout(30)
+        .run();
+        tracing::info!(port, "taskgate listening");
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
