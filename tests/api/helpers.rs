@@ -1,0 +1,171 @@
+//! `spawn_app` and friends: start the real `Application` on port 0 with a
+//! fresh SQLite file, and talk to it over HTTP like a browser or a script.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use taskgate::config::{Config, DatabaseUrl};
+use taskgate::Application;
+use tempfile::TempDir;
+
+/// The secret every in-process test app signs with (tests forge tokens with it).
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// A password that passes the rules.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub port: u16,
+    pub db_path: PathBuf,
+    /// A client with a cookie jar that does not follow redirects.
+    pub client: Client,
+    pub dir: TempDir,
+}
+
+/// A browser-like client: cookie jar on, redirects off.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// The configuration tests start from: defaults, except plain-http cookies,
+/// no rate limit, a fixed secret, port 0 and a fresh database file.
+pub fn test_config(dir: &TempDir) -> Config {
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", dir.path().join("taskgate.db").display().to_string()),
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("JWT_SECRET", TEST_SECRET.to_owned()),
+        ("COOKIE_SECURE", "false".to_owned()),
+        ("AUTH_RATE_LIMIT_PER_MIN", "0".to_owned()),
+    ]);
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `adjust` has changed the test configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = test_config(&dir);
+    adjust(&mut config);
+    let db_path = match &config.database_url {
+        DatabaseUrl::Sqlite(p) => p.clone(),
+        DatabaseUrl::Postgres(_) => PathBuf::new(),
+    };
+    let app = Application::build(config).await.expect("app builds");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address: format!("http://127.0.0.1:{port}"), port, db_path, client: browser(), dir }
+}
+
+/// A user signed up over the API, with its token pair.
+#[derive(Debug, Clone)]
+pub struct ApiUser {
+    pub id: String,
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// POST JSON without credentials.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    /// Any method with a Bearer token and an optional JSON body.
+    pub async fn bearer(&self, method: reqwest::Method, path: &str, token: &str, body: Option<&Value>) -> Response {
+        let mut req = browser().request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Signs up over the API and returns the user with its tokens.
+    pub async fn api_signup(&self, email: &str) -> ApiUser {
+        let res = self
+            .post_json("/api/auth/signup", &json!({ "email": email, "password": PASSWORD }))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "signup {email}");
+        let body: Value = res.json().await.expect("json");
+        ApiUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            email: body["user"]["email"].as_str().expect("email").to_owned(),
+            access: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// Creates a task over the API and returns its JSON.
+    pub async fn api_create_task(&self, token: &str, title: &str) -> Value {
+        let res = self
+            .bearer(reqwest::Method::POST, "/api/tasks", token, Some(&json!({ "title": title })))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.expect("json")
+    }
+
+    /// GETs a page with `client` and returns the CSRF token found in its form.
+    pub async fn csrf_from(&self, client: &Client, path: &str) -> String {
+        let html = client.get(self.url(path)).send().await.expect("get").text().await.expect("text");
+        csrf_in(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
+    }
+
+    /// Signs up through the HTML form with `client` (its jar then holds the auth cookies).
+    pub async fn web_signup(&self, client: &Client, email: &str) -> Response {
+        let csrf = self.csrf_from(client, "/signup").await;
+        client
+            .post(self.url("/signup"))
+            .form(&[("name", "Test"), ("email", email), ("password", PASSWORD), ("csrf_token", &csrf)])
+            .send()
+            .await
+            .expect("post")
+    }
+
+    /// Signs in through the HTML form with `client`.
+    pub async fn web_login(&self, client: &Client, email: &str, password: &str, next: Option<&str>) -> Response {
+        let csrf = self.csrf_from(client, "/login").await;
+        let mut form = vec![("email", email), ("password", password), ("csrf_token", csrf.as_str())];
+        if let Some(n) = next {
+            form.push(("next", n));
+        }
+        client.post(self.url("/login")).form(&form).send().await.expect("post")
+    }
+}
+
+/// The value of the first `name="csrf_token"` hidden input in `html`.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")?;
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(res: &Response) -> Vec<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+/// Path to the built binary, for tests that need real processes.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_taskgate")
+}
