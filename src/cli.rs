@@ -6,7 +6,11 @@ use crate::config::Config;
 use crate::{db, secret, Application};
 
 #[derive(Debug, Parser)]
-#[command(name = "taskgate", version, about = "Auth-and-data-isolation server: sign-up, login, sessions and per-user tasks")]
+#[command(
+    name = "taskgate",
+    version,
+    about = "Auth-and-data-isolation server: sign-up, login, sessions and per-user tasks"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -23,7 +27,12 @@ pub enum Command {
 /// Runs the chosen command with an already-read configuration.
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => Application::build(config).await?.run_until_stopped().await?,
+        Command::Serve => {
+            Application::build(config)
+                .await?
+                .run_until_stopped()
+                .await?
+        }
         Command::Migrate => {
             secret::resolve(&config)?;
             let pool = db::build_pool(&config)?;

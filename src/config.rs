@@ -85,11 +85,15 @@ impl TrustedProxy {
         let ip = canonical(ip);
         match (canonical(self.network), ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -180,7 +184,10 @@ impl Config {
             ("SESSION_IDLE_SECS", self.session_idle),
         ] {
             if d.is_zero() || d > MAX_LIFETIME {
-                bail!("{name} must be between 1 and {} seconds", MAX_LIFETIME.as_secs());
+                bail!(
+                    "{name} must be between 1 and {} seconds",
+                    MAX_LIFETIME.as_secs()
+                );
             }
         }
         if self.database_pool_size == 0 {
@@ -194,7 +201,11 @@ fn default_hash_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-fn parse_bool(get: &impl Fn(&str) -> Option<String>, key: &str, default: bool) -> anyhow::Result<bool> {
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: bool,
+) -> anyhow::Result<bool> {
     match get(key).map(|v| v.trim().to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
@@ -218,7 +229,11 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-fn secs(get: &impl Fn(&str) -> Option<String>, key: &str, default: u64) -> anyhow::Result<Duration> {
+fn secs(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: u64,
+) -> anyhow::Result<Duration> {
     number(get, key, default).map(Duration::from_secs)
 }
 
@@ -228,15 +243,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults_match_the_contract() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.database_url, DatabaseUrl::Sqlite("data/taskgate.db".into()));
+        assert_eq!(
+            c.database_url,
+            DatabaseUrl::Sqlite("data/taskgate.db".into())
+        );
         assert_eq!(c.bind_addr, "127.0.0.1:8080");
         assert!(c.cookie_secure);
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));

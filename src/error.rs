@@ -171,13 +171,18 @@ impl ResponseError for ApiError {
 
 fn add_error_headers(e: &AppError, res: &mut actix_web::HttpResponseBuilder) {
     match e {
-        AppError::Unauthorized { token_refused: true } => {
+        AppError::Unauthorized {
+            token_refused: true,
+        } => {
             res.insert_header((
                 header::WWW_AUTHENTICATE,
                 r#"Bearer realm="taskgate", error="invalid_token""#,
             ));
         }
-        AppError::Unauthorized { token_refused: false } | AppError::SignInRequired { .. } => {
+        AppError::Unauthorized {
+            token_refused: false,
+        }
+        | AppError::SignInRequired { .. } => {
             res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="taskgate""#));
         }
         AppError::RateLimited { retry_after_secs } => {
@@ -248,7 +253,10 @@ impl ResponseError for PageError {
         add_error_headers(e, &mut res);
         match page.render() {
             Ok(html) => res
-                .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
+                .insert_header((
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ))
                 .body(html),
             Err(err) => {
                 tracing::error!(error = %err, "error page failed to render");

@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod maintenance;
 pub mod secret;
 pub mod state;
 pub mod telemetry;
@@ -47,17 +48,24 @@ impl Application {
         }
         let listener = TcpListener::bind(&config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
-        let port = listener.local_addr().context("listener has no address")?.port();
+        let port = listener
+            .local_addr()
+            .context("listener has no address")?
+            .port();
         let state = web::Data::new(AppState::new(pool, config)?);
+        maintenance::spawn(state.clone());
         let server = HttpServer::new(move || {
-            let session = SessionMiddleware::builder(CookieSessionStore::default(), state.session_key.clone())
-                .cookie_name(state.cookies.session.to_owned())
-                .cookie_secure(state.cookies.secure)
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .cookie_path("/".to_owned())
-                .cookie_content_security(CookieContentSecurity::Private)
-                .build();
+            let session = SessionMiddleware::builder(
+                CookieSessionStore::default(),
+                state.session_key.clone(),
+            )
+            .cookie_name(state.cookies.session.to_owned())
+            .cookie_secure(state.cookies.secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_path("/".to_owned())
+            .cookie_content_security(CookieContentSecurity::Private)
+            .build();
             App::new()
                 .app_data(state.clone())
                 .configure(http::configure)

@@ -16,7 +16,10 @@ use crate::config::{Config, DatabaseUrl};
 
 /// The file that holds a generated secret for the SQLite database at `db`.
 pub fn secret_path(db: &Path) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "taskgate.db".into());
+    let mut name = db
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "taskgate.db".into());
     name.push(".jwt-secret");
     db.with_file_name(name)
 }
@@ -38,9 +41,15 @@ pub fn resolve(config: &Config) -> anyhow::Result<SecretString> {
     };
     let path = secret_path(db);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    match fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
         Ok(mut file) => {
             let secret = generate();
             file.write_all(secret.as_bytes())
@@ -50,7 +59,8 @@ pub fn resolve(config: &Config) -> anyhow::Result<SecretString> {
             Ok(SecretString::from(secret))
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let secret = fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let secret = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             let secret = SecretString::from(secret.trim().to_owned());
             if secret.expose_secret().len() < 32 {
                 bail!("{} holds a secret shorter than 32 bytes", path.display());

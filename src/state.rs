@@ -6,6 +6,7 @@ use secrecy::ExposeSecret;
 use sha2::Sha512;
 
 use crate::auth::cookies::CookieNames;
+use crate::auth::limits::AuthLimits;
 use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub hasher: Hasher,
     pub cookies: CookieNames,
+    /// Login and sign-up rate limits.
+    pub limits: AuthLimits,
     /// Key for the encrypted cookie that carries the CSRF token (actix-session).
     pub session_key: actix_web::cookie::Key,
     pub session_ttl: chrono::Duration,
@@ -27,18 +30,22 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; `config.jwt_secret` must already be resolved.
     pub fn new(pool: Pool, config: Config) -> anyhow::Result<Self> {
-        let secret = config.jwt_secret.clone().context("JWT secret not resolved")?;
+        let secret = config
+            .jwt_secret
+            .clone()
+            .context("JWT secret not resolved")?;
         let secret = secret.expose_secret().as_bytes();
         let tokens = TokenKeys::new(secret, config.access_token_ttl);
-        let session_key = actix_web::cookie::Key::from(&derive_key(secret, b"taskgate cookie-session key")?);
-        let to_chrono = |d: std::time::Duration| {
-            chrono::Duration::from_std(d).context("lifetime out of range")
-        };
+        let session_key =
+            actix_web::cookie::Key::from(&derive_key(secret, b"taskgate cookie-session key")?);
+        let to_chrono =
+            |d: std::time::Duration| chrono::Duration::from_std(d).context("lifetime out of range");
         Ok(Self {
             pool,
             tokens,
             hasher: Hasher::new(config.max_concurrent_hashes)?,
             cookies: CookieNames::new(config.cookie_secure),
+            limits: AuthLimits::new(config.auth_rate_limit_per_min),
             session_key,
             session_ttl: to_chrono(config.session_ttl)?,
             session_idle: to_chrono(config.session_idle)?,

@@ -21,9 +21,17 @@ impl ClientInfo {
             .headers()
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect::<String>())
+            .map(|ua| {
+                ua.chars()
+                    .filter(|c| !c.is_control())
+                    .take(256)
+                    .collect::<String>()
+            })
             .filter(|ua| !ua.is_empty());
-        Self { ip: client_ip(req, trusted), user_agent }
+        Self {
+            ip: client_ip(req, trusted),
+            user_agent,
+        }
     }
 }
 
@@ -76,7 +84,9 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
-        let req = TestRequest::default().insert_header(("x-forwarded-for", "1.2.3.4")).to_http_request();
+        let req = TestRequest::default()
+            .insert_header(("x-forwarded-for", "1.2.3.4"))
+            .to_http_request();
         assert_eq!(forwarded_client(ip("9.9.9.9"), &req, &[]), ip("9.9.9.9"));
     }
 
@@ -86,6 +96,9 @@ mod tests {
         let req = TestRequest::default()
             .insert_header(("x-forwarded-for", "6.6.6.6, 5.5.5.5, 10.0.0.2"))
             .to_http_request();
-        assert_eq!(forwarded_client(ip("10.0.0.1"), &req, &trusted), ip("5.5.5.5"));
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &req, &trusted),
+            ip("5.5.5.5")
+        );
     }
 }

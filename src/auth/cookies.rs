@@ -23,7 +23,12 @@ impl CookieNames {
                 secure,
             }
         } else {
-            Self { access: "tg_access", refresh: "tg_refresh", session: "tg_session", secure }
+            Self {
+                access: "tg_access",
+                refresh: "tg_refresh",
+                session: "tg_session",
+                secure,
+            }
         }
     }
 
@@ -38,7 +43,13 @@ impl CookieNames {
     }
 
     /// Both cookies for a freshly issued token pair.
-    pub fn set(&self, access: &str, access_ttl: i64, refresh: &str, refresh_ttl: i64) -> [Cookie<'static>; 2] {
+    pub fn set(
+        &self,
+        access: &str,
+        access_ttl: i64,
+        refresh: &str,
+        refresh_ttl: i64,
+    ) -> [Cookie<'static>; 2] {
         [
             self.build(self.access, access.to_owned(), access_ttl),
             self.build(self.refresh, refresh.to_owned(), refresh_ttl),
@@ -47,7 +58,10 @@ impl CookieNames {
 
     /// Cookies that make the browser forget both (same attributes, Max-Age=0).
     pub fn clear(&self) -> [Cookie<'static>; 2] {
-        [self.build(self.access, String::new(), 0), self.build(self.refresh, String::new(), 0)]
+        [
+            self.build(self.access, String::new(), 0),
+            self.build(self.refresh, String::new(), 0),
+        ]
     }
 }
 

@@ -45,6 +45,8 @@ pub fn verify(session: &Session, presented: Option<&str>) -> Result<(), AppError
     let expected = session.get::<String>(KEY).ok().flatten();
     match (expected, presented) {
         (Some(e), Some(p)) if bool::from(e.as_bytes().ct_eq(p.as_bytes())) => Ok(()),
-        _ => Err(AppError::Forbidden("missing or invalid CSRF token".to_owned())),
+        _ => Err(AppError::Forbidden(
+            "missing or invalid CSRF token".to_owned(),
+        )),
     }
 }

@@ -45,9 +45,17 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 }
 
 /// Verifies an access token and its session (revoked, expired or idle sessions are refused).
-pub async fn check_access(state: &AppState, token: &str, via: Via) -> Result<Authenticated, AppError> {
-    let refused = AppError::Unauthorized { token_refused: true };
-    let subject = state.tokens.verify(token).ok_or(AppError::Unauthorized { token_refused: true })?;
+pub async fn check_access(
+    state: &AppState,
+    token: &str,
+    via: Via,
+) -> Result<Authenticated, AppError> {
+    let refused = AppError::Unauthorized {
+        token_refused: true,
+    };
+    let subject = state.tokens.verify(token).ok_or(AppError::Unauthorized {
+        token_refused: true,
+    })?;
     let idle = state.session_idle;
     let live = db::run(&state.pool, move |conn| {
         let now = db::now();
@@ -65,7 +73,11 @@ pub async fn check_access(state: &AppState, token: &str, via: Via) -> Result<Aut
     if !live {
         return Err(refused);
     }
-    Ok(Authenticated { user_id: subject.user_id, session_id: subject.session_id, via })
+    Ok(Authenticated {
+        user_id: subject.user_id,
+        session_id: subject.session_id,
+        via,
+    })
 }
 
 /// The caller of a JSON API route.
@@ -86,22 +98,33 @@ async fn api_user(req: &HttpRequest) -> Result<Authenticated, AppError> {
     let state = state(req)?;
     let (token, via) = match req.headers().get(header::AUTHORIZATION) {
         Some(value) => {
-            let value = value.to_str().map_err(|_| AppError::Unauthorized { token_refused: true })?;
+            let value = value.to_str().map_err(|_| AppError::Unauthorized {
+                token_refused: true,
+            })?;
             let token = value
                 .split_once(' ')
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, t)| t.trim().to_owned())
-                .ok_or(AppError::Unauthorized { token_refused: false })?;
+                .ok_or(AppError::Unauthorized {
+                    token_refused: false,
+                })?;
             (token, Via::Bearer)
         }
         None => match req.cookie(state.cookies.access) {
             Some(c) => (c.value().to_owned(), Via::Cookie),
-            None => return Err(AppError::Unauthorized { token_refused: false }),
+            None => {
+                return Err(AppError::Unauthorized {
+                    token_refused: false,
+                })
+            }
         },
     };
     let auth = check_access(&state, &token, via).await?;
     if via == Via::Cookie && !is_safe(req.method()) {
-        let presented = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
+        let presented = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
         csrf::verify(&req.get_session(), presented)?;
     }
     Ok(auth)
@@ -127,7 +150,10 @@ impl FromRequest for PageUser {
                 None => {
                     // After login, come back here; for a form POST, to the page that holds the form.
                     let next = if req.method() == Method::GET {
-                        req.uri().path_and_query().map_or("/tasks", |p| p.as_str()).to_owned()
+                        req.uri()
+                            .path_and_query()
+                            .map_or("/tasks", |p| p.as_str())
+                            .to_owned()
                     } else if req.path().starts_with("/account") {
                         "/account".to_owned()
                     } else {
@@ -179,7 +205,11 @@ async fn page_user(req: &HttpRequest) -> Result<Option<Authenticated>, AppError>
                 &issued.refresh_token,
                 issued.refresh_ttl_secs,
             ));
-            Some(Authenticated { user_id: issued.user_id, session_id: issued.session_id, via: Via::Cookie })
+            Some(Authenticated {
+                user_id: issued.user_id,
+                session_id: issued.session_id,
+                via: Via::Cookie,
+            })
         }
         Err(AppError::Unauthorized { .. }) => {
             pending.0.extend(names.clear());

@@ -5,6 +5,7 @@ pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod guard;
+pub mod limits;
 pub mod password;
 pub mod service;
 pub mod tokens;

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
@@ -41,7 +43,8 @@ pub struct Hasher {
 impl Hasher {
     /// Builds the hasher; computes the dummy hash once (about 30 ms).
     pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
-        let dummy = hash_now("taskgate dummy password for timing").context("cannot compute the dummy hash")?;
+        let dummy = hash_now("taskgate dummy password for timing")
+            .context("cannot compute the dummy hash")?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             dummy_hash: dummy.into(),
@@ -55,11 +58,20 @@ impl Hasher {
 
     /// Verifies `password` against `stored`, or against the dummy hash when
     /// there is no such user (the answer is then always "no match").
-    pub async fn verify(&self, password: Password, stored: Option<String>) -> Result<Verdict, AppError> {
+    pub async fn verify(
+        &self,
+        password: Password,
+        stored: Option<String>,
+    ) -> Result<Verdict, AppError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let verdict = self.blocking(move || verify_now(password.expose(), &stored)).await?;
-        Ok(Verdict { matches: verdict.matches && known, ..verdict })
+        let verdict = self
+            .blocking(move || verify_now(password.expose(), &stored))
+            .await?;
+        Ok(Verdict {
+            matches: verdict.matches && known,
+            ..verdict
+        })
     }
 
     async fn blocking<T: Send + 'static>(
@@ -90,11 +102,19 @@ fn verify_now(password: &str, stored: &str) -> Result<Verdict, AppError> {
     // the account simply cannot log in until an operator resets it.
     let Ok(parsed) = PasswordHash::new(stored) else {
         tracing::warn!("stored password hash is not a PHC string");
-        return Ok(Verdict { matches: false, needs_rehash: false });
+        return Ok(Verdict {
+            matches: false,
+            needs_rehash: false,
+        });
     };
     // Verification uses the parameters recorded in the hash itself.
-    let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-    Ok(Verdict { matches, needs_rehash: matches && is_weaker(&parsed) })
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    Ok(Verdict {
+        matches,
+        needs_rehash: matches && is_weaker(&parsed),
+    })
 }
 
 /// True when the hash is not Argon2id v19 at (at least) our parameters.
@@ -117,22 +137,45 @@ mod tests {
         let h = hash_now("correct horse battery").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         let v = verify_now("correct horse battery", &h).unwrap();
-        assert_eq!(v, Verdict { matches: true, needs_rehash: false });
+        assert_eq!(
+            v,
+            Verdict {
+                matches: true,
+                needs_rehash: false
+            }
+        );
         assert!(!verify_now("wrong horse battery", &h).unwrap().matches);
     }
 
     #[test]
     fn weaker_hashes_are_flagged_for_rehash() {
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8192, 1, 1, None).unwrap());
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8192, 1, 1, None).unwrap(),
+        );
         let salt = SaltString::generate(&mut OsRng);
-        let h = weak.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        let h = weak
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
         assert_eq!(
             verify_now("correct horse battery", &h).unwrap(),
-            Verdict { matches: true, needs_rehash: true }
+            Verdict {
+                matches: true,
+                needs_rehash: true
+            }
         );
         let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::default());
-        let h = argon2i.hash_password(b"correct horse battery", &salt).unwrap().to_string();
-        assert!(verify_now("correct horse battery", &h).unwrap().needs_rehash);
+        let h = argon2i
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert!(
+            verify_now("correct horse battery", &h)
+                .unwrap()
+                .needs_rehash
+        );
     }
 
     #[test]

@@ -37,20 +37,32 @@ impl Signup {
     /// Validates a sign-up, collecting every field's problem at once (422).
     pub fn parse(email: &str, password: String, name: &str) -> Result<Self, AppError> {
         let mut fields = FieldErrors::new();
-        let email = Email::parse(email).map_err(|e| fields.insert("email".into(), e.to_string())).ok();
-        let name = DisplayName::parse(name).map_err(|e| fields.insert("name".into(), e.to_string())).ok();
+        let email = Email::parse(email)
+            .map_err(|e| fields.insert("email".into(), e.to_string()))
+            .ok();
+        let name = DisplayName::parse(name)
+            .map_err(|e| fields.insert("name".into(), e.to_string()))
+            .ok();
         let password = Password::new_checked(password, email.as_ref().map_or("", AsRef::as_ref))
             .map_err(|e| fields.insert("password".into(), e.to_string()))
             .ok();
         match (email, name, password) {
-            (Some(email), Some(name), Some(password)) if fields.is_empty() => Ok(Self { email, name, password }),
+            (Some(email), Some(name), Some(password)) if fields.is_empty() => Ok(Self {
+                email,
+                name,
+                password,
+            }),
             _ => Err(AppError::Validation(fields)),
         }
     }
 }
 
 /// Creates the account and its first session. A taken email is `Conflict`.
-pub async fn signup(state: &AppState, input: Signup, client: &ClientInfo) -> Result<Issued, AppError> {
+pub async fn signup(
+    state: &AppState,
+    input: Signup,
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
     let hash = state.hasher.hash(input.password).await?;
     let user_id = UserId::new();
     let now = db::now();
@@ -78,7 +90,9 @@ pub async fn signup(state: &AppState, input: Signup, client: &ClientInfo) -> Res
     })
     .await
     .map_err(|e| match e {
-        AppError::Conflict(_) => AppError::Conflict("an account with this email already exists".into()),
+        AppError::Conflict(_) => {
+            AppError::Conflict("an account with this email already exists".into())
+        }
         other => other,
     })?;
     let issued = start_session(state, user, user_id, client).await?;
@@ -88,25 +102,41 @@ pub async fn signup(state: &AppState, input: Signup, client: &ClientInfo) -> Res
 
 /// Checks the credentials and opens a session. Unknown email and wrong password
 /// fail identically (same error, same Argon2 work).
-pub async fn login(state: &AppState, email: &str, password: Password, client: &ClientInfo) -> Result<Issued, AppError> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: Password,
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
+    state.limits.check_account(email).inspect_err(|_| {
+        tracing::warn!(target: "audit", event = "login_throttled", client_ip = %client.ip);
+    })?;
     let found = match Email::parse(email) {
         Ok(email) => db::run(&state.pool, move |conn| users::find_by_email(conn, &email)).await?,
         Err(_) => None,
     };
     let verdict = state
         .hasher
-        .verify(password.clone(), found.as_ref().map(|u| u.password_hash.clone()))
+        .verify(
+            password.clone(),
+            found.as_ref().map(|u| u.password_hash.clone()),
+        )
         .await?;
     let Some((user, user_id)) = found
         .filter(|_| verdict.matches)
         .and_then(|u| u.user_id().map(|id| (u, id)))
     else {
         tracing::info!(target: "audit", event = "login_failed", client_ip = %client.ip);
-        return Err(AppError::Unauthorized { token_refused: false });
+        return Err(AppError::Unauthorized {
+            token_refused: false,
+        });
     };
     if verdict.needs_rehash {
         let hash = state.hasher.hash(password).await?;
-        db::run(&state.pool, move |conn| users::set_password_hash(conn, user_id, &hash)).await?;
+        db::run(&state.pool, move |conn| {
+            users::set_password_hash(conn, user_id, &hash)
+        })
+        .await?;
         tracing::info!(target: "audit", event = "password_rehashed", user_id = %user_id);
     }
     let issued = start_session(state, user, user_id, client).await?;
@@ -114,7 +144,12 @@ pub async fn login(state: &AppState, email: &str, password: Password, client: &C
     Ok(issued)
 }
 
-async fn start_session(state: &AppState, user: User, user_id: UserId, client: &ClientInfo) -> Result<Issued, AppError> {
+async fn start_session(
+    state: &AppState,
+    user: User,
+    user_id: UserId,
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
     let session_id = SessionId::new();
     let (refresh_token, refresh_hash) = new_refresh_token();
     let now = db::now();
@@ -148,8 +183,14 @@ async fn start_session(state: &AppState, user: User, user_id: UserId, client: &C
 }
 
 /// Rotates a refresh token. A token used before revokes its whole session.
-pub async fn refresh(state: &AppState, presented: &str, client: &ClientInfo) -> Result<Issued, AppError> {
-    let refused = AppError::Unauthorized { token_refused: true };
+pub async fn refresh(
+    state: &AppState,
+    presented: &str,
+    client: &ClientInfo,
+) -> Result<Issued, AppError> {
+    let refused = AppError::Unauthorized {
+        token_refused: true,
+    };
     if presented.is_empty() || presented.len() > 128 {
         return Err(refused);
     }
@@ -160,7 +201,10 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientInfo) -> 
         let now = db::now();
         let rotation = sessions::rotate_refresh(conn, &presented_hash, &new_hash, now, idle)?;
         let user = match &rotation {
-            Rotation::Rotated(s) => UserId::parse(&s.user_id).map(|id| users::find(conn, id)).transpose()?.flatten(),
+            Rotation::Rotated(s) => UserId::parse(&s.user_id)
+                .map(|id| users::find(conn, id))
+                .transpose()?
+                .flatten(),
             _ => None,
         };
         Ok::<_, AppError>((rotation, user, now))
@@ -168,7 +212,8 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientInfo) -> 
     .await?;
     match outcome {
         (Rotation::Rotated(session), Some(user), now) => {
-            let (Some(user_id), Some(session_id)) = (user.user_id(), SessionId::parse(&session.id)) else {
+            let (Some(user_id), Some(session_id)) = (user.user_id(), SessionId::parse(&session.id))
+            else {
                 return Err(refused);
             };
             Ok(Issued {
@@ -189,7 +234,11 @@ pub async fn refresh(state: &AppState, presented: &str, client: &ClientInfo) -> 
 }
 
 /// Revokes the caller's current session.
-pub async fn logout(state: &AppState, auth: &Authenticated, client: &ClientInfo) -> Result<(), AppError> {
+pub async fn logout(
+    state: &AppState,
+    auth: &Authenticated,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
     let (sid, uid) = (auth.session_id, auth.user_id);
     db::run(&state.pool, move |conn| sessions::revoke(conn, sid, uid)).await?;
     tracing::info!(target: "audit", event = "logout", user_id = %uid, session_id = %sid, client_ip = %client.ip);
@@ -217,16 +266,27 @@ pub async fn current_user(state: &AppState, auth: &Authenticated) -> Result<User
     let uid = auth.user_id;
     db::run(&state.pool, move |conn| users::find(conn, uid))
         .await?
-        .ok_or(AppError::Unauthorized { token_refused: true })
+        .ok_or(AppError::Unauthorized {
+            token_refused: true,
+        })
 }
 
 /// Checks the caller's password (403 when wrong); used before sensitive changes.
-async fn confirm_password(state: &AppState, user: &User, password: Password) -> Result<(), AppError> {
-    let verdict = state.hasher.verify(password, Some(user.password_hash.clone())).await?;
+async fn confirm_password(
+    state: &AppState,
+    user: &User,
+    password: Password,
+) -> Result<(), AppError> {
+    let verdict = state
+        .hasher
+        .verify(password, Some(user.password_hash.clone()))
+        .await?;
     if verdict.matches {
         Ok(())
     } else {
-        Err(AppError::Forbidden("the current password is not correct".into()))
+        Err(AppError::Forbidden(
+            "the current password is not correct".into(),
+        ))
     }
 }
 
@@ -240,7 +300,8 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let user = current_user(state, auth).await?;
     confirm_password(state, &user, current).await?;
-    let new = Password::new_checked(new_raw, &user.email).map_err(|e| AppError::field("new_password", e))?;
+    let new = Password::new_checked(new_raw, &user.email)
+        .map_err(|e| AppError::field("new_password", e))?;
     let hash = state.hasher.hash(new).await?;
     let (uid, sid) = (auth.user_id, auth.session_id);
     let revoked = db::run(&state.pool, move |conn| {

@@ -151,9 +151,16 @@ mod tests {
         let k = keys();
         let (user, sid) = (UserId::new(), SessionId::new());
         let token = k.issue(user, sid).unwrap();
-        assert_eq!(k.verify(&token), Some(TokenSubject { user_id: user, session_id: sid }));
+        assert_eq!(
+            k.verify(&token),
+            Some(TokenSubject {
+                user_id: user,
+                session_id: sid
+            })
+        );
         let payload = token.split('.').nth(1).unwrap();
-        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let claims: Claims =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         assert_eq!((claims.iss.as_str(), claims.aud.as_str()), (ISSUER, ISSUER));
         assert_eq!(claims.exp - claims.iat, 900);
     }
@@ -161,16 +168,26 @@ mod tests {
     #[test]
     fn expiry_and_not_before_are_enforced_with_30s_leeway() {
         let k = keys();
-        assert!(k.verify(&sign(&claims(-20, 0), Algorithm::HS256, &[7u8; 32])).is_some());
-        assert!(k.verify(&sign(&claims(-40, -100), Algorithm::HS256, &[7u8; 32])).is_none());
-        assert!(k.verify(&sign(&claims(900, 40), Algorithm::HS256, &[7u8; 32])).is_none());
+        assert!(k
+            .verify(&sign(&claims(-20, 0), Algorithm::HS256, &[7u8; 32]))
+            .is_some());
+        assert!(k
+            .verify(&sign(&claims(-40, -100), Algorithm::HS256, &[7u8; 32]))
+            .is_none());
+        assert!(k
+            .verify(&sign(&claims(900, 40), Algorithm::HS256, &[7u8; 32]))
+            .is_none());
     }
 
     #[test]
     fn other_algorithms_keys_and_issuers_are_refused() {
         let k = keys();
-        assert!(k.verify(&sign(&claims(900, 0), Algorithm::HS512, &[7u8; 32])).is_none());
-        assert!(k.verify(&sign(&claims(900, 0), Algorithm::HS256, &[8u8; 32])).is_none());
+        assert!(k
+            .verify(&sign(&claims(900, 0), Algorithm::HS512, &[7u8; 32]))
+            .is_none());
+        assert!(k
+            .verify(&sign(&claims(900, 0), Algorithm::HS256, &[8u8; 32]))
+            .is_none());
         let mut c = claims(900, 0);
         c["aud"] = "someone-else".into();
         assert!(k.verify(&sign(&c, Algorithm::HS256, &[7u8; 32])).is_none());

@@ -37,8 +37,9 @@ pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
     let manager = Manager::new(config.database_url.clone());
     if let DatabaseUrl::Sqlite(path) = &config.database_url {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the database folder {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("cannot create the database folder {}", parent.display())
+            })?;
         }
         let mut conn = manager
             .open()
@@ -85,7 +86,9 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.to_string()))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
         f(&mut conn).map_err(Into::into)
     })
     .await

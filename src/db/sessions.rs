@@ -53,16 +53,31 @@ struct NewRefreshToken<'a> {
 }
 
 /// Creates a session together with its first refresh token (by hash).
-pub fn create(conn: &mut AnyConnection, new: &NewSession<'_>, refresh_hash: &str) -> QueryResult<()> {
+pub fn create(
+    conn: &mut AnyConnection,
+    new: &NewSession<'_>,
+    refresh_hash: &str,
+) -> QueryResult<()> {
     conn.transaction(|conn| {
-        diesel::insert_into(sessions::table).values(new).execute(conn)?;
+        diesel::insert_into(sessions::table)
+            .values(new)
+            .execute(conn)?;
         insert_refresh(conn, &new.id, refresh_hash, new.created_at)
     })
 }
 
-fn insert_refresh(conn: &mut AnyConnection, session_id: &str, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+fn insert_refresh(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
-        .values(NewRefreshToken { token_hash: hash, session_id, created_at: now })
+        .values(NewRefreshToken {
+            token_hash: hash,
+            session_id,
+            created_at: now,
+        })
         .execute(conn)
         .map(drop)
 }
@@ -116,7 +131,11 @@ pub fn revoke(conn: &mut AnyConnection, id: SessionId, user: UserId) -> QueryRes
 }
 
 /// Revokes every session of `user` except `keep`; returns how many.
-pub fn revoke_others(conn: &mut AnyConnection, user: UserId, keep: SessionId) -> QueryResult<usize> {
+pub fn revoke_others(
+    conn: &mut AnyConnection,
+    user: UserId,
+    keep: SessionId,
+) -> QueryResult<usize> {
     diesel::update(
         sessions::table
             .filter(sessions::user_id.eq(user.to_string()))
@@ -169,9 +188,13 @@ pub fn rotate_refresh(
             return Ok(Rotation::Refused);
         };
         if !won {
-            diesel::update(sessions::table.find(&session.id).filter(sessions::revoked_at.is_null()))
-                .set(sessions::revoked_at.eq(now))
-                .execute(conn)?;
+            diesel::update(
+                sessions::table
+                    .find(&session.id)
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn)?;
             return Ok(Rotation::Reused(session));
         }
         if !session.is_live(now, idle) {
@@ -183,4 +206,24 @@ pub fn rotate_refresh(
             .execute(conn)?;
         Ok(Rotation::Rotated(session))
     })
+}
+
+/// Deletes sessions that can never be used again: past their absolute end,
+/// idle too long, or revoked more than `keep_revoked` ago (kept that long so a
+/// replayed refresh token is still logged as reuse). Refresh tokens go with them.
+pub fn delete_dead(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    idle: Duration,
+    keep_revoked: Duration,
+) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table.filter(
+            sessions::expires_at
+                .le(now)
+                .or(sessions::last_used_at.le(now - idle))
+                .or(sessions::revoked_at.le(now - keep_revoked)),
+        ),
+    )
+    .execute(conn)
 }

@@ -58,10 +58,16 @@ pub struct ListQuery {
 }
 
 /// The owner's tasks in creation order, and how many match the filter in all.
-pub fn list(conn: &mut AnyConnection, owner: UserId, q: ListQuery) -> QueryResult<(Vec<Task>, i64)> {
+pub fn list(
+    conn: &mut AnyConnection,
+    owner: UserId,
+    q: ListQuery,
+) -> QueryResult<(Vec<Task>, i64)> {
     let owner = owner.to_string();
     let filtered = || {
-        let mut query = tasks::table.filter(tasks::user_id.eq(owner.clone())).into_boxed();
+        let mut query = tasks::table
+            .filter(tasks::user_id.eq(owner.clone()))
+            .into_boxed();
         if let Some(done) = q.completed {
             query = query.filter(tasks::completed.eq(done));
         }
@@ -94,7 +100,9 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(tasks::table).values(&row).execute(conn)?;
+    diesel::insert_into(tasks::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(Task {
         id: row.id,
         user_id: row.user_id,

@@ -41,7 +41,10 @@ pub struct NewUser<'a> {
 
 /// Inserts an account; a taken email comes back as a unique violation.
 pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<()> {
-    diesel::insert_into(users::table).values(new).execute(conn).map(drop)
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> QueryResult<Option<User>> {
@@ -63,7 +66,10 @@ pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
 /// Replaces the stored hash (password change, or a re-hash with stronger parameters).
 pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id.to_string()))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(super::now())))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(super::now()),
+        ))
         .execute(conn)
         .map(drop)
 }

@@ -15,7 +15,9 @@ impl TaskDraft {
     /// Checks both fields; on failure every field's reason, by field name.
     pub fn parse(title: &str, description: Option<&str>) -> Result<Self, BTreeMap<String, String>> {
         let mut fields = BTreeMap::new();
-        let title = TaskTitle::parse(title).map_err(|e| fields.insert("title".into(), e.to_string())).ok();
+        let title = TaskTitle::parse(title)
+            .map_err(|e| fields.insert("title".into(), e.to_string()))
+            .ok();
         let description = description
             .map(Description::parse)
             .transpose()

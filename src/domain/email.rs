@@ -69,12 +69,26 @@ mod tests {
 
     #[test]
     fn trims_and_lowercases() {
-        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_ref(), "alice@example.com");
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").unwrap().as_ref(),
+            "alice@example.com"
+        );
     }
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for bad in ["", "alice", "@example.com", "alice@", "a@b@c", "a b@c.d", "a@.com", "a@b..c", "a@b.", "a\u{0}@b.c"] {
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "a@b@c",
+            "a b@c.d",
+            "a@.com",
+            "a@b..c",
+            "a@b.",
+            "a\u{0}@b.c",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -7,8 +7,11 @@ use std::sync::LazyLock;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The 10,000 most common passwords (Django's list, most frequent first), shipped in the binary.
-static COMMON: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("../auth/common_passwords.txt").lines().collect());
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../auth/common_passwords.txt")
+        .lines()
+        .collect()
+});
 
 /// Why a new password was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,17 +82,29 @@ mod tests {
 
     #[test]
     fn length_counts_characters_not_bytes() {
-        assert_eq!(Password::new_checked("ééééééé".into(), "a@b.c").unwrap_err(), PasswordError::TooShort);
+        assert_eq!(
+            Password::new_checked("ééééééé".into(), "a@b.c").unwrap_err(),
+            PasswordError::TooShort
+        );
         assert!(Password::new_checked("éééééééé".into(), "a@b.c").is_ok());
         assert!(Password::new_checked("x".repeat(128), "a@b.c").is_ok());
-        assert_eq!(Password::new_checked("x".repeat(129), "a@b.c").unwrap_err(), PasswordError::TooLong);
+        assert_eq!(
+            Password::new_checked("x".repeat(129), "a@b.c").unwrap_err(),
+            PasswordError::TooLong
+        );
     }
 
     #[test]
     fn common_passwords_and_the_email_are_refused() {
         assert_eq!(COMMON.len(), 10_000);
-        assert_eq!(Password::new_checked("password".into(), "a@b.c").unwrap_err(), PasswordError::Common);
-        assert_eq!(Password::new_checked("PassWord1".into(), "a@b.c").unwrap_err(), PasswordError::Common);
+        assert_eq!(
+            Password::new_checked("password".into(), "a@b.c").unwrap_err(),
+            PasswordError::Common
+        );
+        assert_eq!(
+            Password::new_checked("PassWord1".into(), "a@b.c").unwrap_err(),
+            PasswordError::Common
+        );
         assert_eq!(
             Password::new_checked("alice@example.com".into(), "alice@example.com").unwrap_err(),
             PasswordError::SameAsEmail

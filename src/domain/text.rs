@@ -87,10 +87,16 @@ mod tests {
 
     #[test]
     fn title_is_trimmed_and_bounded() {
-        assert_eq!(TaskTitle::parse("  buy milk ").unwrap().into_inner(), "buy milk");
+        assert_eq!(
+            TaskTitle::parse("  buy milk ").unwrap().into_inner(),
+            "buy milk"
+        );
         assert_eq!(TaskTitle::parse("   "), Err(TextError::Empty));
         assert!(TaskTitle::parse(&"é".repeat(200)).is_ok());
-        assert_eq!(TaskTitle::parse(&"é".repeat(201)), Err(TextError::TooLong(200)));
+        assert_eq!(
+            TaskTitle::parse(&"é".repeat(201)),
+            Err(TextError::TooLong(200))
+        );
         assert_eq!(TaskTitle::parse("a\0b"), Err(TextError::Nul));
     }
 
@@ -105,6 +111,9 @@ mod tests {
     #[test]
     fn blank_name_is_none() {
         assert_eq!(DisplayName::parse("  "), Ok(None));
-        assert_eq!(DisplayName::parse(" Ann ").unwrap().unwrap().into_inner(), "Ann");
+        assert_eq!(
+            DisplayName::parse(" Ann ").unwrap().unwrap().into_inner(),
+            "Ann"
+        );
     }
 }

@@ -25,7 +25,9 @@ fn json_error(err: &JsonPayloadError) -> AppError {
             AppError::PayloadTooLarge
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => shape_error(&e.to_string()),
-        JsonPayloadError::Deserialize(_) => AppError::BadRequest("the body is not valid JSON".into()),
+        JsonPayloadError::Deserialize(_) => {
+            AppError::BadRequest("the body is not valid JSON".into())
+        }
         _ => AppError::BadRequest("the request body could not be read".into()),
     }
 }
@@ -50,7 +52,8 @@ pub fn api_query_config() -> web::QueryConfig {
 
 /// Path segments that do not parse are 404, the same answer as a missing resource.
 pub fn api_path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_: PathError, _req| ApiError(AppError::NotFound).into())
+    web::PathConfig::default()
+        .error_handler(|_: PathError, _req| ApiError(AppError::NotFound).into())
 }
 
 /// Forms: at most 64 KiB; anything unreadable is a 400 page (415 for another content type).
@@ -69,5 +72,6 @@ pub fn form_config() -> web::FormConfig {
 
 /// Page paths that do not parse are a 404 page.
 pub fn page_path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_: PathError, _req| PageError(AppError::NotFound).into())
+    web::PathConfig::default()
+        .error_handler(|_: PathError, _req| PageError(AppError::NotFound).into())
 }

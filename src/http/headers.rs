@@ -29,8 +29,15 @@ pub async fn finish(
     let pending = res.request().extensions_mut().remove::<PendingCookies>();
     if let Some(PendingCookies(cookies)) = pending {
         // A cookie the handler set itself (logout clearing them, say) wins.
-        let already: Vec<String> = res.response().cookies().map(|c| c.name().to_owned()).collect();
-        for cookie in cookies.iter().filter(|c| !already.iter().any(|n| n == c.name())) {
+        let already: Vec<String> = res
+            .response()
+            .cookies()
+            .map(|c| c.name().to_owned())
+            .collect();
+        for cookie in cookies
+            .iter()
+            .filter(|c| !already.iter().any(|n| n == c.name()))
+        {
             res.response_mut().add_cookie(cookie)?;
         }
     }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod extract;
 pub mod headers;
 pub mod pages;
+pub mod throttle;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -58,7 +59,16 @@ mod tests {
 
     #[test]
     fn next_never_leaves_the_site() {
-        for bad in ["//evil.com", "/\\evil.com", "https://evil.com", "evil.com", "/\t/evil.com", "/a b", "/ü", ""] {
+        for bad in [
+            "//evil.com",
+            "/\\evil.com",
+            "https://evil.com",
+            "evil.com",
+            "/\t/evil.com",
+            "/a b",
+            "/ü",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/tasks", "{bad:?}");
         }
         assert_eq!(safe_next(Some("/account?x=1")), "/account?x=1");

@@ -37,11 +37,41 @@ pub fn browser() -> Client {
         .expect("client")
 }
 
+/// The engine under test: a fresh PostgreSQL database per test when
+/// `TEST_DATABASE_URL` is set (scripts/test sets it for its second run), else
+/// a fresh SQLite file in `dir`.
+pub fn fresh_database_url(dir: &TempDir) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => fresh_postgres_database(&base),
+        _ => dir.path().join("taskgate.db").display().to_string(),
+    }
+}
+
+/// Creates an empty database on the server `base` points at; returns its URL.
+pub fn fresh_postgres_database(base: &str) -> String {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let name = format!("tg_{}", uuid::Uuid::new_v4().simple());
+    let mut conn =
+        PgConnection::establish(base).expect("TEST_DATABASE_URL must accept connections");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("CREATE DATABASE");
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends in /dbname");
+    format!("{server}/{name}")
+}
+
+/// True when this run is against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
 /// The configuration tests start from: defaults, except plain-http cookies,
-/// no rate limit, a fixed secret, port 0 and a fresh database file.
+/// no rate limit, a fixed secret, port 0 and a fresh database.
 pub fn test_config(dir: &TempDir) -> Config {
     let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", dir.path().join("taskgate.db").display().to_string()),
+        ("DATABASE_URL", fresh_database_url(dir)),
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("COOKIE_SECURE", "false".to_owned()),
@@ -66,7 +96,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = Application::build(config).await.expect("app builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), port, db_path, client: browser(), dir }
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db_path,
+        client: browser(),
+        dir,
+    }
 }
 
 /// A user signed up over the API, with its token pair.
@@ -85,11 +121,22 @@ impl TestApp {
 
     /// POST JSON without credentials.
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Any method with a Bearer token and an optional JSON body.
-    pub async fn bearer(&self, method: reqwest::Method, path: &str, token: &str, body: Option<&Value>) -> Response {
+    pub async fn bearer(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Response {
         let mut req = browser().request(method, self.url(path)).bearer_auth(token);
         if let Some(b) = body {
             req = req.json(b);
@@ -100,7 +147,10 @@ impl TestApp {
     /// Signs up over the API and returns the user with its tokens.
     pub async fn api_signup(&self, email: &str) -> ApiUser {
         let res = self
-            .post_json("/api/auth/signup", &json!({ "email": email, "password": PASSWORD }))
+            .post_json(
+                "/api/auth/signup",
+                &json!({ "email": email, "password": PASSWORD }),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "signup {email}");
         let body: Value = res.json().await.expect("json");
@@ -115,7 +165,12 @@ impl TestApp {
     /// Creates a task over the API and returns its JSON.
     pub async fn api_create_task(&self, token: &str, title: &str) -> Value {
         let res = self
-            .bearer(reqwest::Method::POST, "/api/tasks", token, Some(&json!({ "title": title })))
+            .bearer(
+                reqwest::Method::POST,
+                "/api/tasks",
+                token,
+                Some(&json!({ "title": title })),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json().await.expect("json")
@@ -123,7 +178,14 @@ impl TestApp {
 
     /// GETs a page with `client` and returns the CSRF token found in its form.
     pub async fn csrf_from(&self, client: &Client, path: &str) -> String {
-        let html = client.get(self.url(path)).send().await.expect("get").text().await.expect("text");
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("text");
         csrf_in(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
     }
 
@@ -132,20 +194,40 @@ impl TestApp {
         let csrf = self.csrf_from(client, "/signup").await;
         client
             .post(self.url("/signup"))
-            .form(&[("name", "Test"), ("email", email), ("password", PASSWORD), ("csrf_token", &csrf)])
+            .form(&[
+                ("name", "Test"),
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ])
             .send()
             .await
             .expect("post")
     }
 
     /// Signs in through the HTML form with `client`.
-    pub async fn web_login(&self, client: &Client, email: &str, password: &str, next: Option<&str>) -> Response {
+    pub async fn web_login(
+        &self,
+        client: &Client,
+        email: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> Response {
         let csrf = self.csrf_from(client, "/login").await;
-        let mut form = vec![("email", email), ("password", password), ("csrf_token", csrf.as_str())];
+        let mut form = vec![
+            ("email", email),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+        ];
         if let Some(n) = next {
             form.push(("next", n));
         }
-        client.post(self.url("/login")).form(&form).send().await.expect("post")
+        client
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .expect("post")
     }
 }
 

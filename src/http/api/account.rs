@@ -26,10 +26,16 @@ struct SessionList {
 }
 
 /// The caller's live sessions, newest first; `current` marks this one.
-pub async fn list_sessions(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, ApiError> {
     let auth = user.0;
     let idle = state.session_idle;
-    let rows = db::run(&state.pool, move |conn| sessions::list_live(conn, auth.user_id, db::now(), idle)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        sessions::list_live(conn, auth.user_id, db::now(), idle)
+    })
+    .await?;
     let current = auth.session_id.to_string();
     let sessions = rows
         .into_iter()
@@ -71,8 +77,14 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
-    service::change_password(&state, &user.0, Password::presented(body.current_password), body.new_password, &client)
-        .await?;
+    service::change_password(
+        &state,
+        &user.0,
+        Password::presented(body.current_password),
+        body.new_password,
+        &client,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -89,6 +101,12 @@ pub async fn delete_account(
     body: web::Json<DeleteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
-    service::delete_account(&state, &user.0, Password::presented(body.into_inner().password), &client).await?;
+    service::delete_account(
+        &state,
+        &user.0,
+        Password::presented(body.into_inner().password),
+        &client,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

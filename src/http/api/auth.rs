@@ -31,7 +31,11 @@ pub struct RefreshBody {
 }
 
 fn token_response(state: &AppState, issued: &service::Issued, created: bool) -> HttpResponse {
-    let mut res = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
     res.insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse::new(issued, state.tokens.ttl_secs()))
 }
@@ -43,7 +47,11 @@ pub async fn signup(
     body: web::Json<SignupBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let input = Signup::parse(&body.email, body.password, body.name.as_deref().unwrap_or(""))?;
+    let input = Signup::parse(
+        &body.email,
+        body.password,
+        body.name.as_deref().unwrap_or(""),
+    )?;
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
     let issued = service::signup(&state, input, &client).await?;
     Ok(token_response(&state, &issued, true))
@@ -57,16 +65,23 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
-    let issued = service::login(&state, &body.email, Password::presented(body.password), &client)
-        .await
-        .map_err(login_error)?;
+    let issued = service::login(
+        &state,
+        &body.email,
+        Password::presented(body.password),
+        &client,
+    )
+    .await
+    .map_err(login_error)?;
     Ok(token_response(&state, &issued, false))
 }
 
 /// The login failure carries the generic message, whatever went wrong.
 fn login_error(e: AppError) -> AppError {
     match e {
-        AppError::Unauthorized { .. } => AppError::Unauthorized { token_refused: false },
+        AppError::Unauthorized { .. } => AppError::Unauthorized {
+            token_refused: false,
+        },
         other => other,
     }
 }
@@ -83,12 +98,17 @@ pub async fn refresh(
 }
 
 /// Revokes the current session (and clears auth cookies if they were used).
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest, user: ApiUser) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: ApiUser,
+) -> Result<HttpResponse, ApiError> {
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
     service::logout(&state, &user.0, &client).await?;
     let mut res = HttpResponse::NoContent().finish();
     for cookie in state.cookies.clear() {
-        res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.into()))?;
+        res.add_cookie(&cookie)
+            .map_err(|e| AppError::Internal(e.into()))?;
     }
     Ok(res)
 }

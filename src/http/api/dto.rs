@@ -22,7 +22,12 @@ pub struct UserJson {
 
 impl From<&User> for UserJson {
     fn from(u: &User) -> Self {
-        Self { id: u.id.clone(), email: u.email.clone(), name: u.name.clone(), created_at: rfc3339(u.created_at) }
+        Self {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: rfc3339(u.created_at),
+        }
     }
 }
 

@@ -6,10 +6,11 @@ pub mod dto;
 pub mod health;
 pub mod tasks;
 
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
 use crate::error::{ApiError, AppError};
-use crate::http::extract;
+use crate::http::{extract, throttle};
 
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and
 /// known paths with another method the JSON `method_not_allowed` error.
@@ -18,8 +19,16 @@ pub fn scope() -> actix_web::Scope {
         .app_data(extract::json_config())
         .app_data(extract::api_query_config())
         .app_data(extract::api_path_config())
-        .service(resource("/auth/signup").route(web::post().to(auth::signup)))
-        .service(resource("/auth/login").route(web::post().to(auth::login)))
+        .service(
+            resource("/auth/signup")
+                .route(web::post().to(auth::signup))
+                .wrap(from_fn(throttle::auth_attempts)),
+        )
+        .service(
+            resource("/auth/login")
+                .route(web::post().to(auth::login))
+                .wrap(from_fn(throttle::auth_attempts)),
+        )
         .service(resource("/auth/refresh").route(web::post().to(auth::refresh)))
         .service(resource("/auth/logout").route(web::post().to(auth::logout)))
         .service(resource("/auth/me").route(web::get().to(auth::me)))

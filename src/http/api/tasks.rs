@@ -33,12 +33,16 @@ impl ListParams {
                 None
             }
         };
-        let mut number = |name: &str, raw: Option<&str>, default: i64, min: i64, max: i64| match raw {
+        let mut number = |name: &str, raw: Option<&str>, default: i64, min: i64, max: i64| match raw
+        {
             None => default,
             Some(v) => match v.parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => n,
                 _ => {
-                    fields.insert(name.into(), format!("must be a whole number from {min} to {max}"));
+                    fields.insert(
+                        name.into(),
+                        format!("must be a whole number from {min} to {max}"),
+                    );
                     default
                 }
             },
@@ -46,7 +50,11 @@ impl ListParams {
         let limit = number("limit", self.limit.as_deref(), 50, 1, 200);
         let offset = number("offset", self.offset.as_deref(), 0, 0, i64::from(i32::MAX));
         if fields.is_empty() {
-            Ok(ListQuery { completed, limit, offset })
+            Ok(ListQuery {
+                completed,
+                limit,
+                offset,
+            })
         } else {
             Err(AppError::Validation(fields))
         }
@@ -84,9 +92,13 @@ pub async fn create_task(
     user: ApiUser,
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = TaskDraft::parse(&body.title, body.description.as_deref()).map_err(AppError::Validation)?;
+    let draft =
+        TaskDraft::parse(&body.title, body.description.as_deref()).map_err(AppError::Validation)?;
     let owner = user.0.user_id;
-    let task = db::run(&state.pool, move |conn| tasks::create(conn, owner, draft.title, draft.description)).await?;
+    let task = db::run(&state.pool, move |conn| {
+        tasks::create(conn, owner, draft.title, draft.description)
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/tasks/{}", task.id)))
         .json(TaskJson::from(task)))
@@ -100,7 +112,9 @@ pub async fn get_task(
 ) -> Result<HttpResponse, ApiError> {
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
     let owner = user.0.user_id;
-    let task = db::run(&state.pool, move |conn| tasks::find(conn, owner, id)).await?.ok_or(AppError::NotFound)?;
+    let task = db::run(&state.pool, move |conn| tasks::find(conn, owner, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(TaskJson::from(task)))
 }
 
@@ -141,7 +155,12 @@ impl UpdateBody {
         if !fields.is_empty() {
             return Err(AppError::Validation(fields));
         }
-        Ok(TaskChanges { title, description, completed: self.completed, updated_at: None })
+        Ok(TaskChanges {
+            title,
+            description,
+            completed: self.completed,
+            updated_at: None,
+        })
     }
 }
 
@@ -155,9 +174,11 @@ pub async fn update_task(
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
     let changes = body.into_inner().into_changes()?;
     let owner = user.0.user_id;
-    let task = db::run(&state.pool, move |conn| tasks::update(conn, owner, id, changes))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let task = db::run(&state.pool, move |conn| {
+        tasks::update(conn, owner, id, changes)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(TaskJson::from(task)))
 }
 

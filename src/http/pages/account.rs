@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::clear_and_redirect;
-use super::{check_csrf, CsrfForm, csrf_token, render, see_other};
+use super::{check_csrf, csrf_token, render, see_other, CsrfForm};
 use crate::auth::client::ClientInfo;
 use crate::auth::{service, PageUser};
 use crate::db::{self, sessions};
@@ -74,7 +74,10 @@ async fn page(
 ) -> Result<HttpResponse, PageError> {
     let account = service::current_user(state, &user.0).await?;
     let (uid, idle) = (user.0.user_id, state.session_idle);
-    let rows = db::run(&state.pool, move |conn| sessions::list_live(conn, uid, db::now(), idle)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        sessions::list_live(conn, uid, db::now(), idle)
+    })
+    .await?;
     let current = user.0.session_id.to_string();
     let fmt = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let page = AccountPage {
@@ -105,8 +108,15 @@ pub async fn account_page(
     session: Session,
     query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let notice = if query.changed.is_some() { "Password changed. Your other sessions were signed out." } else { "" };
-    let messages = Messages { notice: notice.to_owned(), ..Messages::default() };
+    let notice = if query.changed.is_some() {
+        "Password changed. Your other sessions were signed out."
+    } else {
+        ""
+    };
+    let messages = Messages {
+        notice: notice.to_owned(),
+        ..Messages::default()
+    };
     page(&state, user, &session, messages, StatusCode::OK).await
 }
 
@@ -122,16 +132,31 @@ pub async fn change_password(
     let form = form.into_inner();
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
     let current = Password::presented(form.current_password);
-    let (status, message) = match service::change_password(&state, &user.0, current, form.new_password, &client).await {
+    let (status, message) = match service::change_password(
+        &state,
+        &user.0,
+        current,
+        form.new_password,
+        &client,
+    )
+    .await
+    {
         Ok(()) => return Ok(see_other("/account?changed=1")),
         Err(e @ AppError::Forbidden(_)) => (StatusCode::FORBIDDEN, e.to_string()),
         Err(AppError::Validation(fields)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            fields.into_values().map(|r| format!("New password: {r}")).collect::<Vec<_>>().join("; "),
+            fields
+                .into_values()
+                .map(|r| format!("New password: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
         Err(other) => return Err(PageError(other)),
     };
-    let messages = Messages { password_error: message, ..Messages::default() };
+    let messages = Messages {
+        password_error: message,
+        ..Messages::default()
+    };
     page(&state, user, &session, messages, status).await
 }
 
@@ -166,10 +191,15 @@ pub async fn delete_account(
     check_csrf(&session, &form.csrf_token)?;
     let form = form.into_inner();
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
-    match service::delete_account(&state, &user.0, Password::presented(form.password), &client).await {
+    match service::delete_account(&state, &user.0, Password::presented(form.password), &client)
+        .await
+    {
         Ok(()) => clear_and_redirect(&state, &session, "/signup"),
         Err(e @ AppError::Forbidden(_)) => {
-            let messages = Messages { delete_error: e.to_string(), ..Messages::default() };
+            let messages = Messages {
+                delete_error: e.to_string(),
+                ..Messages::default()
+            };
             page(&state, user, &session, messages, StatusCode::FORBIDDEN).await
         }
         Err(other) => Err(PageError(other)),

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{check_csrf, CsrfForm, csrf_token, render, see_other};
+use super::{check_csrf, csrf_token, render, see_other, CsrfForm};
 use crate::auth::client::ClientInfo;
 use crate::auth::service::{self, Issued, Signup};
 use crate::auth::{csrf, MaybeUser};
@@ -65,12 +65,23 @@ pub struct NextQuery {
 }
 
 /// Sets the auth cookies for a new session, rotates the CSRF token, redirects.
-fn signed_in_redirect(state: &AppState, session: &Session, issued: &Issued, to: &str) -> Result<HttpResponse, PageError> {
+fn signed_in_redirect(
+    state: &AppState,
+    session: &Session,
+    issued: &Issued,
+    to: &str,
+) -> Result<HttpResponse, PageError> {
     csrf::rotate(session)?;
     let mut res = see_other(to);
     let access_ttl = i64::try_from(state.tokens.ttl_secs()).unwrap_or(i64::MAX);
-    for cookie in state.cookies.set(&issued.access_token, access_ttl, &issued.refresh_token, issued.refresh_ttl_secs) {
-        res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.into()))?;
+    for cookie in state.cookies.set(
+        &issued.access_token,
+        access_ttl,
+        &issued.refresh_token,
+        issued.refresh_ttl_secs,
+    ) {
+        res.add_cookie(&cookie)
+            .map_err(|e| AppError::Internal(e.into()))?;
     }
     Ok(res)
 }
@@ -105,7 +116,10 @@ pub async fn signup(
         Ok(issued) => return signed_in_redirect(&state, &session, &issued, "/tasks"),
         Err(AppError::Validation(fields)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            fields.into_iter().map(|(field, reason)| format!("{}: {reason}", label(&field))).collect(),
+            fields
+                .into_iter()
+                .map(|(field, reason)| format!("{}: {reason}", label(&field)))
+                .collect(),
         ),
         Err(e @ AppError::Conflict(_)) => (StatusCode::CONFLICT, vec![e.to_string()]),
         Err(other) => return Err(PageError(other)),
@@ -130,7 +144,11 @@ fn label(field: &str) -> &str {
 }
 
 /// Public: the login form; keeps `?next=` in a hidden field.
-pub async fn login_form(user: MaybeUser, session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+pub async fn login_form(
+    user: MaybeUser,
+    session: Session,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
     let page = LoginPage {
         signed_in: user.0.is_some(),
         csrf_token: csrf_token(&session)?,
@@ -151,8 +169,17 @@ pub async fn login(
     check_csrf(&session, &form.csrf_token)?;
     let form = form.into_inner();
     let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
-    match service::login(&state, &form.email, Password::presented(form.password), &client).await {
-        Ok(issued) => signed_in_redirect(&state, &session, &issued, safe_next(form.next.as_deref())),
+    match service::login(
+        &state,
+        &form.email,
+        Password::presented(form.password),
+        &client,
+    )
+    .await
+    {
+        Ok(issued) => {
+            signed_in_redirect(&state, &session, &issued, safe_next(form.next.as_deref()))
+        }
         Err(AppError::Unauthorized { .. }) => {
             let page = LoginPage {
                 signed_in: false,
@@ -184,11 +211,16 @@ pub async fn logout(
 }
 
 /// Clears the auth cookies and rotates the CSRF token; used by logout and account deletion.
-pub fn clear_and_redirect(state: &AppState, session: &Session, to: &str) -> Result<HttpResponse, PageError> {
+pub fn clear_and_redirect(
+    state: &AppState,
+    session: &Session,
+    to: &str,
+) -> Result<HttpResponse, PageError> {
     csrf::rotate(session)?;
     let mut res = see_other(to);
     for cookie in state.cookies.clear() {
-        res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.into()))?;
+        res.add_cookie(&cookie)
+            .map_err(|e| AppError::Internal(e.into()))?;
     }
     Ok(res)
 }

@@ -7,12 +7,13 @@ mod tasks;
 
 use actix_session::Session;
 use actix_web::http::{header, StatusCode};
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::auth::{csrf, MaybeUser};
 use crate::error::{AppError, PageError};
-use crate::http::extract;
+use crate::http::{extract, throttle};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -20,18 +21,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(extract::form_config())
             .app_data(extract::page_path_config())
             .route("/", web::get().to(home))
-            .route("/signup", web::get().to(auth::signup_form))
-            .route("/signup", web::post().to(auth::signup))
-            .route("/login", web::get().to(auth::login_form))
-            .route("/login", web::post().to(auth::login))
+            .service(
+                web::resource("/signup")
+                    .route(web::get().to(auth::signup_form))
+                    .route(web::post().to(auth::signup))
+                    .wrap(from_fn(throttle::auth_attempts)),
+            )
+            .service(
+                web::resource("/login")
+                    .route(web::get().to(auth::login_form))
+                    .route(web::post().to(auth::login))
+                    .wrap(from_fn(throttle::auth_attempts)),
+            )
             .route("/logout", web::post().to(auth::logout))
             .route("/tasks", web::get().to(tasks::task_list))
             .route("/tasks", web::post().to(tasks::create_task))
             .route("/tasks/{id}/toggle", web::post().to(tasks::toggle_task))
             .route("/tasks/{id}/delete", web::post().to(tasks::delete_task))
             .route("/account", web::get().to(account::account_page))
-            .route("/account/password", web::post().to(account::change_password))
-            .route("/account/sessions/{id}/revoke", web::post().to(account::revoke_session))
+            .route(
+                "/account/password",
+                web::post().to(account::change_password),
+            )
+            .route(
+                "/account/sessions/{id}/revoke",
+                web::post().to(account::revoke_session),
+            )
             .route("/account/delete", web::post().to(account::delete_account))
             .default_service(web::to(not_found)),
     );
@@ -55,7 +70,9 @@ async fn not_found() -> Result<HttpResponse, PageError> {
 
 /// A 303 redirect (after a POST, the browser follows with a GET).
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// Renders a template with a status; a render failure is an internal error, not a panic.

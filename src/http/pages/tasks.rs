@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{check_csrf, CsrfForm, csrf_token, render, see_other};
+use super::{check_csrf, csrf_token, render, see_other, CsrfForm};
 use crate::auth::{service, PageUser};
 use crate::db::tasks::{ListQuery, Task};
 use crate::db::{self, tasks};
@@ -69,7 +69,11 @@ async fn page(
 ) -> Result<HttpResponse, PageError> {
     let account = service::current_user(state, &user.0).await?;
     let owner = user.0.user_id;
-    let query = ListQuery { completed: None, limit: PAGE_SIZE, offset: 0 };
+    let query = ListQuery {
+        completed: None,
+        limit: PAGE_SIZE,
+        offset: 0,
+    };
     let (rows, total) = db::run(&state.pool, move |conn| tasks::list(conn, owner, query)).await?;
     let (title, description, errors) = match form {
         Some((f, errors)) => (f.title.clone(), f.description.clone(), errors),
@@ -89,7 +93,11 @@ async fn page(
 }
 
 /// The signed-in user's tasks.
-pub async fn task_list(state: web::Data<AppState>, user: PageUser, session: Session) -> Result<HttpResponse, PageError> {
+pub async fn task_list(
+    state: web::Data<AppState>,
+    user: PageUser,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
     page(&state, user, &session, None, StatusCode::OK).await
 }
 
@@ -106,12 +114,25 @@ pub async fn create_task(
     match TaskDraft::parse(&form.title, description) {
         Ok(draft) => {
             let owner = user.0.user_id;
-            db::run(&state.pool, move |conn| tasks::create(conn, owner, draft.title, draft.description)).await?;
+            db::run(&state.pool, move |conn| {
+                tasks::create(conn, owner, draft.title, draft.description)
+            })
+            .await?;
             Ok(see_other("/tasks"))
         }
         Err(fields) => {
-            let errors = fields.into_iter().map(|(f, reason)| format!("{f}: {reason}")).collect();
-            page(&state, user, &session, Some((&form, errors)), StatusCode::UNPROCESSABLE_ENTITY).await
+            let errors = fields
+                .into_iter()
+                .map(|(f, reason)| format!("{f}: {reason}"))
+                .collect();
+            page(
+                &state,
+                user,
+                &session,
+                Some((&form, errors)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -127,7 +148,9 @@ pub async fn toggle_task(
     check_csrf(&session, &form.csrf_token)?;
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
     let owner = user.0.user_id;
-    db::run(&state.pool, move |conn| tasks::toggle(conn, owner, id)).await?.ok_or(AppError::NotFound)?;
+    db::run(&state.pool, move |conn| tasks::toggle(conn, owner, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(see_other("/tasks"))
 }
 

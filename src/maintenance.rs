@@ -1,0 +1,37 @@
+//! Background housekeeping, once a minute: forget idle rate-limit buckets and
+//! delete dead sessions, so neither memory nor the sessions table grows forever.
+
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::db::{self, sessions};
+use crate::state::AppState;
+
+const EVERY: Duration = Duration::from_secs(60);
+
+/// Starts the housekeeping loop on the current Tokio runtime.
+pub fn spawn(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(EVERY);
+        loop {
+            tick.tick().await;
+            run_once(&state).await;
+        }
+    });
+}
+
+/// One round of housekeeping; failures are logged and retried next round.
+pub async fn run_once(state: &AppState) {
+    state.limits.forget_idle();
+    let idle = state.session_idle;
+    let result = db::run(&state.pool, move |conn| {
+        sessions::delete_dead(conn, db::now(), idle, chrono::Duration::days(1))
+    })
+    .await;
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "deleted dead sessions"),
+        Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+    }
+}
