@@ -1,9 +1,10 @@
 //! Integration tests: the real app on a random port over HTTP, a fresh SQLite file per test.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
-mod helpers;
-mod smoke;
 mod api_auth;
 mod api_tasks;
-mod token_attacks;
+mod helpers;
 mod pages;
 mod processes;
+mod smoke;
+mod token_attacks;
