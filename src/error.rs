@@ -119,14 +119,29 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
-            DieselError::DatabaseError(_, ref info)
-                if info.message().contains("database is locked") =>
-            {
+            DieselError::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
                 Self::Unavailable(info.message().to_owned())
             }
             other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
         }
     }
+}
+
+/// Messages that mean "the database cannot answer right now" rather than
+/// "this query is wrong": libpq's lost-connection errors, a server shutting
+/// down, and SQLite's lock timeout. These become 503, and the connection is
+/// dropped from the pool.
+fn is_unavailable(message: &str) -> bool {
+    const SIGNS: [&str; 7] = [
+        "no connection to the server",
+        "server closed the connection",
+        "terminating connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "could not receive data from server",
+        "database is locked",
+    ];
+    SIGNS.iter().any(|s| message.contains(s))
 }
 
 /// An `AppError` rendered as the JSON API's error body.

@@ -17,7 +17,11 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the reason and its causes, never a panic trace.
-            eprintln!("taskgate: error: {e:#}");
+            let line = format!("{e:#}")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("taskgate: error: {line}");
             ExitCode::FAILURE
         }
     }

@@ -21,6 +21,15 @@ const SQLITE_PER_CONNECTION: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = FULL;";
 
+/// A pooled connection plus what we learned about it while using it: after
+/// a connection-level failure (the server restarted, say) it is marked broken
+/// and r2d2 drops it instead of handing it out again, so the pool heals.
+/// Diesel's own `is_broken` only looks at transaction state, not the socket.
+pub struct PooledConn {
+    pub inner: AnyConnection,
+    pub broken: bool,
+}
+
 /// Opens connections for the pool. Diesel's own `establish` on a
 /// MultiConnection tries every engine and hides the real error.
 #[derive(Debug, Clone)]
@@ -52,19 +61,24 @@ impl Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = PooledConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        self.open()
+    fn connect(&self) -> Result<PooledConn, r2d2::Error> {
+        self.open().map(|inner| PooledConn {
+            inner,
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, pooled: &mut PooledConn) -> Result<(), r2d2::Error> {
+        pooled
+            .inner
+            .batch_execute("SELECT 1")
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    fn has_broken(&self, pooled: &mut PooledConn) -> bool {
+        pooled.broken
     }
 }

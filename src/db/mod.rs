@@ -15,7 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use connection::AnyConnection;
-use connection::Manager;
+use connection::{Manager, PooledConn};
 
 use crate::config::{Config, DatabaseUrl};
 use crate::error::AppError;
@@ -62,7 +62,9 @@ pub fn build_pool(config: &Config) -> anyhow::Result<Pool> {
 /// Applies pending migrations; returns how many ran.
 pub fn run_migrations(pool: &Pool) -> anyhow::Result<usize> {
     let mut conn = pool.get().context("cannot get a database connection")?;
-    let applied = conn
+    let pooled: &mut PooledConn = &mut conn;
+    let applied = pooled
+        .inner
         .run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied.len())
@@ -89,7 +91,12 @@ where
         let mut conn = pool
             .get()
             .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        f(&mut conn).map_err(Into::into)
+        let pooled: &mut PooledConn = &mut conn;
+        let result = f(&mut pooled.inner).map_err(Into::into);
+        if matches!(result, Err(AppError::Unavailable(_))) {
+            pooled.broken = true;
+        }
+        result
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?

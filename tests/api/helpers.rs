@@ -251,3 +251,101 @@ pub fn set_cookies(res: &Response) -> Vec<String> {
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_taskgate")
 }
+
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A real `taskgate serve` process, killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary with test defaults plus `env` and waits for `/healthz`.
+    /// It binds port 0 and the port is read from its "listening" log line, so
+    /// parallel tests can never talk to each other's servers.
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
+        let mut cmd = std::process::Command::new(binary());
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", "127.0.0.1:0")
+            .env("JWT_SECRET", TEST_SECRET)
+            .env("COOKIE_SECURE", "false")
+            .env("AUTH_RATE_LIMIT_PER_MIN", "0")
+            .env("RUST_LOG", "info")
+            .env("LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn taskgate");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            // Keep draining after the port is found, or the child blocks on a full pipe.
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if let Some(port) = v["fields"]["port"].as_u64() {
+                        let _ = tx.send(port);
+                    }
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("taskgate printed no listening port");
+        let server = ServerProcess {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_healthy(Duration::from_secs(30)).await;
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Polls `/healthz` until it answers 200 (panics after `limit`).
+    pub async fn wait_healthy(&self, limit: Duration) {
+        let client = browser();
+        let start = std::time::Instant::now();
+        loop {
+            if let Ok(r) = client.get(self.url("/healthz")).send().await {
+                if r.status() == StatusCode::OK {
+                    return;
+                }
+            }
+            assert!(
+                start.elapsed() < limit,
+                "taskgate did not become healthy at {}",
+                self.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

@@ -4,7 +4,9 @@
 mod api_auth;
 mod api_tasks;
 mod helpers;
+mod outage;
 mod pages;
 mod processes;
+mod scale_out;
 mod smoke;
 mod token_attacks;

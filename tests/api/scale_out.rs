@@ -1,0 +1,152 @@
+//! Several real taskgate processes on one database (PostgreSQL in the
+//! PostgreSQL run, one SQLite file otherwise): revocation, sign-up races and
+//! writes are shared.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+async fn two_servers() -> (tempfile::TempDir, ServerProcess, ServerProcess) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir);
+    // Start one first so migrations are not raced (operators run `taskgate migrate` once).
+    let a = ServerProcess::start(&url, &[]).await;
+    let b = ServerProcess::start(&url, &[]).await;
+    (dir, a, b)
+}
+
+async fn signup(server: &ServerProcess, email: &str) -> reqwest::Response {
+    browser()
+        .post(server.url("/api/auth/signup"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn call(
+    server: &ServerProcess,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = browser()
+        .request(method, server.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_session_revoked_through_one_process_is_refused_by_the_other_within_two_seconds() {
+    let (_dir, a, b) = two_servers().await;
+    let body: Value = signup(&a, "shared@example.com").await.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&b, Method::GET, "/api/auth/me", &token, None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    assert_eq!(
+        call(&a, Method::POST, "/api/auth/logout", &token, None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let start = Instant::now();
+    loop {
+        let status = call(&b, Method::GET, "/api/auth/me", &token, None)
+            .await
+            .status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "process B still accepts a revoked session"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn racing_signups_for_one_email_across_processes_create_exactly_one_account() {
+    let (_dir, a, b) = two_servers().await;
+    let attempts = (0..8).map(|i| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        signup(server, "race@example.com")
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let login = browser()
+        .post(b.url("/api/auth/login"))
+        .json(&json!({ "email": "race@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn task_writes_through_both_processes_are_all_there() {
+    let (_dir, a, b) = two_servers().await;
+    let body: Value = signup(&a, "writer@example.com").await.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let writes = (0..20).map(|i| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        call(
+            server,
+            Method::POST,
+            "/api/tasks",
+            &token,
+            Some(json!({ "title": format!("task {i}") })),
+        )
+    });
+    let results = futures_util::future::join_all(writes).await;
+    assert!(results.iter().all(|r| r.status() == StatusCode::CREATED));
+
+    for server in [&a, &b] {
+        let list: Value = call(server, Method::GET, "/api/tasks?limit=200", &token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["total"], 20);
+        let mut titles: Vec<String> = list["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect();
+        titles.sort();
+        let mut expected: Vec<String> = (0..20).map(|i| format!("task {i}")).collect();
+        expected.sort();
+        assert_eq!(titles, expected);
+    }
+}
