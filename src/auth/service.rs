@@ -63,6 +63,14 @@ pub async fn signup(
     input: Signup,
     client: &ClientInfo,
 ) -> Result<Issued, AppError> {
+    let (user, user_id) = create_account(state, input).await?;
+    let issued = start_session(state, user, user_id, client).await?;
+    tracing::info!(target: "audit", event = "signup", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
+    Ok(issued)
+}
+
+/// Creates the account only (no session): sign-up and the admin CLI share it.
+pub async fn create_account(state: &AppState, input: Signup) -> Result<(User, UserId), AppError> {
     let hash = state.hasher.hash(input.password).await?;
     let user_id = UserId::new();
     let now = db::now();
@@ -95,9 +103,7 @@ pub async fn signup(
         }
         other => other,
     })?;
-    let issued = start_session(state, user, user_id, client).await?;
-    tracing::info!(target: "audit", event = "signup", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
-    Ok(issued)
+    Ok((user, user_id))
 }
 
 /// Checks the credentials and opens a session. Unknown email and wrong password

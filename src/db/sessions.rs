@@ -227,3 +227,40 @@ pub fn delete_dead(
     )
     .execute(conn)
 }
+
+/// Live sessions of everyone, or of one user, newest first (admin CLI).
+pub fn list_all_live(
+    conn: &mut AnyConnection,
+    user: Option<UserId>,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> QueryResult<Vec<Session>> {
+    let mut query = sessions::table
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_used_at.gt(now - idle))
+        .order(sessions::created_at.desc())
+        .select(Session::as_select())
+        .into_boxed();
+    if let Some(user) = user {
+        query = query.filter(sessions::user_id.eq(user.to_string()));
+    }
+    query.load(conn)
+}
+
+/// Revokes every live session of one user, or of everyone; returns how many.
+pub fn revoke_all(conn: &mut AnyConnection, user: Option<UserId>) -> QueryResult<usize> {
+    let now = super::now();
+    match user {
+        Some(user) => diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .execute(conn),
+        None => diesel::update(sessions::table.filter(sessions::revoked_at.is_null()))
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn),
+    }
+}

@@ -80,3 +80,11 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> QueryResult<bool> {
         .execute(conn)
         .map(|n| n > 0)
 }
+
+/// Every account, oldest first (admin CLI).
+pub fn list_all(conn: &mut AnyConnection) -> QueryResult<Vec<User>> {
+    users::table
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(User::as_select())
+        .load(conn)
+}

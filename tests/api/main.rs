@@ -3,6 +3,7 @@
 
 mod api_auth;
 mod api_tasks;
+mod cli;
 mod helpers;
 mod outage;
 mod pages;

@@ -1,0 +1,74 @@
+//! Command line (clap): `serve` (the default), `migrate`, and the admin
+//! commands `users`, `sessions`, `gen-secret`. Admin commands work on SQLite
+//! and PostgreSQL alike, print tables for people and `--json` for scripts, and
+//! exit non-zero with a one-line message on bad input.
+
+mod output;
+mod sessions;
+mod users;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{db, secret, Application};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "taskgate",
+    version,
+    about = "Auth-and-data-isolation server: sign-up, login, sessions and per-user tasks",
+    long_about = "taskgate serves HTML pages and a JSON API over one database of users, \
+                  sessions and per-user tasks. Configuration comes from the environment \
+                  (and a .env file); see .env.example."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pending migrations, then serve HTTP until SIGINT/SIGTERM (the default)
+    Serve,
+    /// Run pending migrations and exit
+    Migrate,
+    /// List, create or delete accounts
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// List or revoke sessions
+    #[command(subcommand)]
+    Sessions(sessions::SessionsCommand),
+    /// Print a new random JWT_SECRET (64 characters) and exit
+    GenSecret,
+}
+
+/// Runs the chosen command with an already-read configuration.
+pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            Application::build(config)
+                .await?
+                .run_until_stopped()
+                .await?
+        }
+        Command::Migrate => {
+            secret::resolve(&config)?;
+            let pool = db::build_pool(&config)?;
+            let applied = db::run_migrations(&pool)?;
+            println!("migrations applied: {applied}");
+        }
+        Command::GenSecret => println!("{}", secret::generate()),
+        Command::Users(cmd) => users::run(cmd, &admin_state(&mut config)?).await?,
+        Command::Sessions(cmd) => sessions::run(cmd, &admin_state(&mut config)?).await?,
+    }
+    Ok(())
+}
+
+/// The same state the server builds, migrated, for admin commands.
+fn admin_state(config: &mut Config) -> anyhow::Result<AppState> {
+    config.jwt_secret = Some(secret::resolve(config)?);
+    let pool = db::build_pool(config)?;
+    db::run_migrations(&pool)?;
+    AppState::new(pool, config.clone())
+}
