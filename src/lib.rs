@@ -71,7 +71,7 @@ impl Application {
                 .configure(http::configure)
                 .wrap(middleware::from_fn(http::headers::finish))
                 .wrap(session)
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(middleware::from_fn(http::request_log::log_request))
         })
         .listen(listener)
         .context("cannot start the HTTP server")?

@@ -5,6 +5,8 @@ pub mod api;
 pub mod extract;
 pub mod headers;
 pub mod pages;
+pub mod ready;
+pub mod request_log;
 pub mod throttle;
 
 use actix_web::http::header;
@@ -16,6 +18,7 @@ const APP_CSS: &str = include_str!("../../static/css/app.css");
 /// Mounts every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(api::health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(ready::readyz)))
         .service(web::resource("/static/css/app.css").route(web::get().to(stylesheet)))
         .service(api::scope())
         .configure(pages::configure);

@@ -17,7 +17,12 @@ async fn web_signup_sets_auth_cookies_and_redirects_to_tasks() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/tasks");
     let cookies = set_cookies(&res);
-    assert!(cookies.iter().any(|c| c.starts_with("tg_access=") && c.contains("HttpOnly")), "{cookies:?}");
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("tg_access=") && c.contains("HttpOnly")),
+        "{cookies:?}"
+    );
     let page = app.client.get(app.url("/tasks")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("smoke@example.com"));
