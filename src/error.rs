@@ -237,6 +237,7 @@ struct ErrorPage<'a> {
     message: String,
     signed_in: bool,
     csrf_token: &'a str,
+    flash: &'a str,
 }
 
 impl ResponseError for PageError {
@@ -263,6 +264,7 @@ impl ResponseError for PageError {
             message: e.public_message(),
             signed_in: false,
             csrf_token: "",
+            flash: "",
         };
         let mut res = HttpResponse::build(status);
         add_error_headers(e, &mut res);

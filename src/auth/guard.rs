@@ -61,7 +61,7 @@ pub async fn check_access(
         let now = db::now();
         match sessions::find(conn, subject.session_id, subject.user_id)? {
             Some(s) if s.is_live(now, idle) => {
-                if s.last_used_at + sessions::TOUCH_EVERY < now {
+                if s.needs_touch(now, idle) {
                     sessions::touch(conn, subject.session_id, now)?;
                 }
                 Ok::<_, AppError>(true)

@@ -10,7 +10,7 @@ use crate::domain::{SessionId, UserId};
 
 /// How stale `last_used_at` may get before a request writes it again. Keeps
 /// the hot path read-only while idle expiry stays accurate to a minute.
-pub const TOUCH_EVERY: Duration = Duration::seconds(60);
+const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -26,6 +26,13 @@ pub struct Session {
 }
 
 impl Session {
+    /// True when this use should be recorded: `last_used_at` is older than a
+    /// minute, or than a quarter of the idle limit when that is shorter (so a
+    /// session in steady use never idles out between two writes).
+    pub fn needs_touch(&self, now: NaiveDateTime, idle: Duration) -> bool {
+        self.last_used_at + TOUCH_EVERY.min(idle / 4) < now
+    }
+
     /// Alive: not revoked, before its absolute end, and used within `idle`.
     pub fn is_live(&self, now: NaiveDateTime, idle: Duration) -> bool {
         self.revoked_at.is_none() && self.expires_at > now && self.last_used_at + idle > now

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::auth::clear_and_redirect;
-use super::{check_csrf, csrf_token, render, see_other, CsrfForm};
+use super::{check_csrf, csrf_token, render, see_other, set_flash, take_flash, CsrfForm};
 use crate::auth::client::ClientInfo;
 use crate::auth::{service, PageUser};
 use crate::db::{self, sessions};
@@ -28,18 +28,17 @@ struct SessionView {
 struct AccountPage {
     signed_in: bool,
     csrf_token: String,
+    flash: String,
     user_email: String,
     sessions: Vec<SessionView>,
     password_error: String,
     delete_error: String,
-    notice: String,
 }
 
 #[derive(Debug, Default)]
 struct Messages {
     password_error: String,
     delete_error: String,
-    notice: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,11 +59,6 @@ pub struct DeleteForm {
     csrf_token: String,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NoticeQuery {
-    changed: Option<String>,
-}
-
 async fn page(
     state: &AppState,
     user: PageUser,
@@ -83,6 +77,7 @@ async fn page(
     let page = AccountPage {
         signed_in: true,
         csrf_token: csrf_token(session)?,
+        flash: take_flash(session),
         user_email: account.email,
         sessions: rows
             .into_iter()
@@ -96,7 +91,6 @@ async fn page(
             .collect(),
         password_error: messages.password_error,
         delete_error: messages.delete_error,
-        notice: messages.notice,
     };
     render(&page, status)
 }
@@ -106,18 +100,8 @@ pub async fn account_page(
     state: web::Data<AppState>,
     user: PageUser,
     session: Session,
-    query: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let notice = if query.changed.is_some() {
-        "Password changed. Your other sessions were signed out."
-    } else {
-        ""
-    };
-    let messages = Messages {
-        notice: notice.to_owned(),
-        ..Messages::default()
-    };
-    page(&state, user, &session, messages, StatusCode::OK).await
+    page(&state, user, &session, Messages::default(), StatusCode::OK).await
 }
 
 /// Changes the password; a wrong current password (403) or a weak new one (422) shows the page again.
@@ -141,7 +125,13 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(()) => return Ok(see_other("/account?changed=1")),
+        Ok(()) => {
+            set_flash(
+                &session,
+                "Password changed. Your other sessions were signed out.",
+            );
+            return Ok(see_other("/account"));
+        }
         Err(e @ AppError::Forbidden(_)) => (StatusCode::FORBIDDEN, e.to_string()),
         Err(AppError::Validation(fields)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -175,8 +165,14 @@ pub async fn revoke_session(
     let target = SessionId::parse(&path);
     service::revoke_session(&state, &user.0, target, &client).await?;
     if target == Some(user.0.session_id) {
-        return clear_and_redirect(&state, &session, "/login");
+        let res = clear_and_redirect(&state, &session, "/login");
+        set_flash(
+            &session,
+            "This session was revoked. Sign in again to continue.",
+        );
+        return res;
     }
+    set_flash(&session, "Session revoked");
     Ok(see_other("/account"))
 }
 
@@ -194,7 +190,11 @@ pub async fn delete_account(
     match service::delete_account(&state, &user.0, Password::presented(form.password), &client)
         .await
     {
-        Ok(()) => clear_and_redirect(&state, &session, "/signup"),
+        Ok(()) => {
+            let res = clear_and_redirect(&state, &session, "/signup");
+            set_flash(&session, "Your account and all its tasks were deleted.");
+            res
+        }
         Err(e @ AppError::Forbidden(_)) => {
             let messages = Messages {
                 delete_error: e.to_string(),

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{check_csrf, csrf_token, render, see_other, CsrfForm};
+use super::{check_csrf, csrf_token, render, see_other, set_flash, take_flash, CsrfForm};
 use crate::auth::client::ClientInfo;
 use crate::auth::service::{self, Issued, Signup};
 use crate::auth::{csrf, MaybeUser};
@@ -20,6 +20,7 @@ use crate::state::AppState;
 struct SignupPage {
     signed_in: bool,
     csrf_token: String,
+    flash: String,
     email: String,
     name: String,
     errors: Vec<String>,
@@ -30,6 +31,7 @@ struct SignupPage {
 struct LoginPage {
     signed_in: bool,
     csrf_token: String,
+    flash: String,
     email: String,
     next: String,
     error: String,
@@ -91,6 +93,7 @@ pub async fn signup_form(user: MaybeUser, session: Session) -> Result<HttpRespon
     let page = SignupPage {
         signed_in: user.0.is_some(),
         csrf_token: csrf_token(&session)?,
+        flash: take_flash(&session),
         email: String::new(),
         name: String::new(),
         errors: Vec::new(),
@@ -113,7 +116,11 @@ pub async fn signup(
         Err(e) => Err(e),
     };
     let (status, errors) = match outcome {
-        Ok(issued) => return signed_in_redirect(&state, &session, &issued, "/tasks"),
+        Ok(issued) => {
+            let res = signed_in_redirect(&state, &session, &issued, "/tasks");
+            set_flash(&session, "Welcome to taskgate! Your account is ready.");
+            return res;
+        }
         Err(AppError::Validation(fields)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             fields
@@ -127,6 +134,7 @@ pub async fn signup(
     let page = SignupPage {
         signed_in: false,
         csrf_token: csrf_token(&session)?,
+        flash: take_flash(&session),
         email: form.email,
         name: form.name,
         errors,
@@ -152,6 +160,7 @@ pub async fn login_form(
     let page = LoginPage {
         signed_in: user.0.is_some(),
         csrf_token: csrf_token(&session)?,
+        flash: take_flash(&session),
         email: String::new(),
         next: query.into_inner().next.unwrap_or_default(),
         error: String::new(),
@@ -184,6 +193,7 @@ pub async fn login(
             let page = LoginPage {
                 signed_in: false,
                 csrf_token: csrf_token(&session)?,
+                flash: take_flash(&session),
                 email: form.email,
                 next: form.next.unwrap_or_default(),
                 error: service::LOGIN_FAILED.to_owned(),
@@ -207,7 +217,9 @@ pub async fn logout(
         let client = ClientInfo::from_request(&req, &state.config.trusted_proxies);
         service::logout(&state, &auth, &client).await?;
     }
-    clear_and_redirect(&state, &session, "/login")
+    let res = clear_and_redirect(&state, &session, "/login");
+    set_flash(&session, "Signed out");
+    res
 }
 
 /// Clears the auth cookies and rotates the CSRF token; used by logout and account deletion.

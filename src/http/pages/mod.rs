@@ -90,6 +90,22 @@ pub fn check_csrf(session: &Session, presented: &str) -> Result<(), PageError> {
     csrf::verify(session, Some(presented).filter(|t| !t.is_empty())).map_err(PageError)
 }
 
+const FLASH: &str = "flash";
+
+/// A one-time message ("Task created") shown on the next page rendered.
+pub fn set_flash(session: &Session, message: &str) {
+    // Inserting a &str cannot fail to serialise; a lost flash would only be cosmetic anyway.
+    let _ = session.insert(FLASH, message);
+}
+
+/// The pending flash message, removed as it is read; empty when there is none.
+pub fn take_flash(session: &Session) -> String {
+    session
+        .remove_as::<String>(FLASH)
+        .and_then(Result::ok)
+        .unwrap_or_default()
+}
+
 /// The visitor's CSRF token for rendering into forms.
 pub fn csrf_token(session: &Session) -> Result<String, PageError> {
     csrf::token(session).map_err(PageError)

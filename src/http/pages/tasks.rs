@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{check_csrf, csrf_token, render, see_other, CsrfForm};
+use super::{check_csrf, csrf_token, render, see_other, set_flash, take_flash, CsrfForm};
 use crate::auth::{service, PageUser};
 use crate::db::tasks::{ListQuery, Task};
 use crate::db::{self, tasks};
@@ -42,6 +42,7 @@ impl From<Task> for TaskView {
 struct TasksPage {
     signed_in: bool,
     csrf_token: String,
+    flash: String,
     user_email: String,
     tasks: Vec<TaskView>,
     total: i64,
@@ -82,6 +83,7 @@ async fn page(
     let page = TasksPage {
         signed_in: true,
         csrf_token: csrf_token(session)?,
+        flash: take_flash(session),
         user_email: account.email,
         tasks: rows.into_iter().map(TaskView::from).collect(),
         total,
@@ -168,5 +170,6 @@ pub async fn delete_task(
     if !db::run(&state.pool, move |conn| tasks::delete(conn, owner, id)).await? {
         return Err(AppError::NotFound.into());
     }
+    set_flash(&session, "Task deleted");
     Ok(see_other("/tasks"))
 }
