@@ -4,10 +4,14 @@
 mod api_auth;
 mod api_tasks;
 mod cli;
+mod diesel_cli;
 mod helpers;
+mod openapi;
 mod outage;
 mod pages;
 mod processes;
+mod rate_limits;
 mod scale_out;
+mod security;
 mod smoke;
 mod token_attacks;

@@ -1,7 +1,11 @@
-//! JSON shapes shared by the API handlers: user, task, token response.
+//! JSON shapes shared by the API handlers: user, task, token response, and
+//! the error body's schema (`error.rs` renders it; this only describes it).
+
+use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::service::Issued;
 use crate::db::tasks::Task;
@@ -12,11 +16,15 @@ pub fn rfc3339(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserJson {
+    #[schema(format = Uuid)]
     pub id: String,
     pub email: String,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -31,13 +39,18 @@ impl From<&User> for UserJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Task)]
 pub struct TaskJson {
+    #[schema(format = Uuid)]
     pub id: String,
     pub title: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub completed: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -54,10 +67,14 @@ impl From<Task> for TaskJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A token pair: the access token (a JWT) for `Authorization: Bearer`, and
+/// the refresh token for `POST /api/auth/refresh`.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
+    #[schema(value_type = String, pattern = "^Bearer$", example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the access token expires.
     pub expires_in: u64,
     pub refresh_token: String,
     pub user: UserJson,
@@ -73,4 +90,40 @@ impl TokenResponse {
             user: UserJson::from(&issued.user),
         }
     }
+}
+
+// Documentation only: `error::ApiError` builds the body, and `openapi`'s
+// tests check that every `AppError` code is listed in `ErrorCode`.
+/// Every API error: `{"error":{"code","message","fields"?}}`.
+#[derive(Debug, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// Readable text; for `internal` and `unavailable`, a generic one.
+    pub message: String,
+    /// Only with `validation_failed`: field name to the reason it was refused.
+    #[schema(nullable = false)]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// The machine-readable error code (CONTRACT.md section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    ValidationFailed,
+    RateLimited,
+    Unavailable,
+    Internal,
 }

@@ -2,14 +2,33 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::openapi::{Internal, Unavailable};
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// `{"status":"ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(value_type = String, pattern = "^ok$", example = "ok")]
+    status: &'static str,
+}
+
 /// Public: load balancers call it without credentials.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The database answers", body = Health),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     db::run(&state.pool, |conn| conn.batch_execute("SELECT 1")).await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
+    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }

@@ -2,62 +2,91 @@
 
 pub mod account;
 pub mod auth;
+pub mod docs;
 pub mod dto;
 pub mod health;
+pub mod openapi;
 pub mod tasks;
 
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
 use crate::error::{ApiError, AppError};
 use crate::http::{extract, throttle};
 
+/// Declares the API's routes once. From the one table it generates `ROUTES`
+/// and `mount`, so the list that tests compare with the OpenAPI document is
+/// the list the router is built from. Each entry is a path (relative to
+/// `/api`), an optional middleware, and its `METHOD => handler` pairs.
+macro_rules! api_routes {
+    ($( $path:literal $( [wrap $mw:expr] )? { $( $method:ident => $handler:path ),+ $(,)? } )*) => {
+        /// Every `(method, path)` the `/api` scope routes to a handler, paths
+        /// written as in the OpenAPI document (`/api/tasks/{id}`). Besides
+        /// these, the scope serves only the Swagger UI (`docs`) and its 404/405 answers.
+        pub const ROUTES: &[(&str, &str)] = &[
+            $( $( (stringify!($method), concat!("/api", $path)), )+ )*
+        ];
+
+        fn mount(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $(
+                .service(
+                    resource($path, &[$( Method::$method ),+])
+                        $( .route(web::method(Method::$method).to($handler)) )+
+                        $( .wrap($mw) )?
+                )
+            )*
+        }
+    };
+}
+
+api_routes! {
+    "/auth/signup" [wrap from_fn(throttle::auth_attempts)] { POST => auth::signup }
+    "/auth/login" [wrap from_fn(throttle::auth_attempts)] { POST => auth::login }
+    "/auth/refresh" { POST => auth::refresh }
+    "/auth/logout" { POST => auth::logout }
+    "/auth/me" { GET => auth::me }
+    "/auth/sessions" { GET => account::list_sessions }
+    "/auth/sessions/{id}" { DELETE => account::revoke_session }
+    "/auth/password" { POST => account::change_password }
+    "/auth/account" { DELETE => account::delete_account }
+    "/tasks" { GET => tasks::list_tasks, POST => tasks::create_task }
+    "/tasks/{id}" { GET => tasks::get_task, PATCH => tasks::update_task, DELETE => tasks::delete_task }
+    "/openapi.json" { GET => openapi::openapi_json }
+}
+
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and
 /// known paths with another method the JSON `method_not_allowed` error.
 pub fn scope() -> actix_web::Scope {
-    web::scope("/api")
+    let scope = web::scope("/api")
         .app_data(extract::json_config())
         .app_data(extract::api_query_config())
-        .app_data(extract::api_path_config())
-        .service(
-            resource("/auth/signup")
-                .route(web::post().to(auth::signup))
-                .wrap(from_fn(throttle::auth_attempts)),
-        )
-        .service(
-            resource("/auth/login")
-                .route(web::post().to(auth::login))
-                .wrap(from_fn(throttle::auth_attempts)),
-        )
-        .service(resource("/auth/refresh").route(web::post().to(auth::refresh)))
-        .service(resource("/auth/logout").route(web::post().to(auth::logout)))
-        .service(resource("/auth/me").route(web::get().to(auth::me)))
-        .service(resource("/auth/sessions").route(web::get().to(account::list_sessions)))
-        .service(resource("/auth/sessions/{id}").route(web::delete().to(account::revoke_session)))
-        .service(resource("/auth/password").route(web::post().to(account::change_password)))
-        .service(resource("/auth/account").route(web::delete().to(account::delete_account)))
-        .service(
-            resource("/tasks")
-                .route(web::get().to(tasks::list_tasks))
-                .route(web::post().to(tasks::create_task)),
-        )
-        .service(
-            resource("/tasks/{id}")
-                .route(web::get().to(tasks::get_task))
-                .route(web::patch().to(tasks::update_task))
-                .route(web::delete().to(tasks::delete_task)),
-        )
+        .app_data(extract::api_path_config());
+    mount(scope)
+        .configure(docs::configure)
         .default_service(web::to(not_found))
 }
 
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource serving `methods`; any other method is the JSON
+/// `method_not_allowed` error with the `Allow` header RFC 9110 requires.
+fn resource(path: &str, methods: &[Method]) -> actix_web::Resource {
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    web::resource(path).default_service(web::to(move || method_not_allowed(allow.clone())))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError(AppError::NotFound))
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError(AppError::MethodNotAllowed))
+async fn method_not_allowed(allow: String) -> HttpResponse {
+    let mut res = HttpResponse::from_error(ApiError(AppError::MethodNotAllowed));
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
 }

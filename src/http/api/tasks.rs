@@ -4,8 +4,13 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::dto::TaskJson;
+use super::openapi::{
+    BadRequest, CsrfHeader, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthorized,
+    Unavailable, UnsupportedMediaType, ValidationFailed,
+};
 use crate::auth::ApiUser;
 use crate::db::tasks::{ListQuery, TaskChanges};
 use crate::db::{self, tasks};
@@ -14,12 +19,27 @@ use crate::error::{ApiError, AppError, FieldErrors};
 use crate::state::AppState;
 
 /// Query parameters as sent; parsed by hand so each bad one gets a 422 naming it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only completed (`true`) or open (`false`) tasks.
+    #[param(value_type = Option<bool>)]
     completed: Option<String>,
+    /// Page size.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200, default = 50)]
     limit: Option<String>,
+    /// Tasks to skip.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 2147483647, default = 0)]
     offset: Option<String>,
 }
+
+#[derive(IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+pub struct TaskPath(
+    /// The task's id; another user's, a missing and a malformed one are all 404.
+    #[param(format = Uuid)]
+    pub String,
+);
 
 impl ListParams {
     fn parse(&self) -> Result<ListQuery, AppError> {
@@ -61,13 +81,29 @@ impl ListParams {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TaskList {
     tasks: Vec<TaskJson>,
+    /// How many tasks match the filter, across all pages.
     total: i64,
 }
 
 /// Lists the caller's tasks in creation order; `total` counts all that match the filter.
+#[utoipa::path(
+    get,
+    path = "/api/tasks",
+    tag = "tasks",
+    params(ListParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "One page of the caller's tasks", body = TaskList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn list_tasks(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -80,13 +116,35 @@ pub async fn list_tasks(
     Ok(HttpResponse::Ok().json(TaskList { tasks, total }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBody {
+    /// 1–200 characters after trimming.
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
+    #[schema(max_length = 2000)]
     description: Option<String>,
 }
 
 /// Creates a task (201, with `Location`).
+#[utoipa::path(
+    post,
+    path = "/api/tasks",
+    tag = "tasks",
+    params(CsrfHeader),
+    request_body = CreateBody,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "The new task", body = TaskJson, headers(("Location" = String, description = "`/api/tasks/{id}`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn create_task(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -105,6 +163,20 @@ pub async fn create_task(
 }
 
 /// One of the caller's tasks.
+#[utoipa::path(
+    get,
+    path = "/api/tasks/{id}",
+    tag = "tasks",
+    params(TaskPath),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The task", body = TaskJson),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn get_task(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -123,10 +195,15 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
     Option::<String>::deserialize(d).map(Some)
 }
 
-#[derive(Debug, Deserialize)]
+/// Any of the fields; an absent one (or `null` title or completed) is left
+/// as it is, and `"description": null` clears the description.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateBody {
+    /// 1–200 characters after trimming.
+    #[schema(min_length = 1, max_length = 200)]
     title: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     description: Option<Option<String>>,
     completed: Option<bool>,
 }
@@ -165,6 +242,26 @@ impl UpdateBody {
 }
 
 /// Changes any of title, description, completed on one of the caller's tasks.
+#[utoipa::path(
+    patch,
+    path = "/api/tasks/{id}",
+    tag = "tasks",
+    params(TaskPath, CsrfHeader),
+    request_body = UpdateBody,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The changed task", body = TaskJson),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = ValidationFailed),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn update_task(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -183,6 +280,21 @@ pub async fn update_task(
 }
 
 /// Deletes one of the caller's tasks (204).
+#[utoipa::path(
+    delete,
+    path = "/api/tasks/{id}",
+    tag = "tasks",
+    params(TaskPath, CsrfHeader),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "The task is gone"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn delete_task(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -1,0 +1,169 @@
+//! Micro-benchmarks of the request guard (issue 5):
+//!
+//! - `verify`: access-token verification alone (HS256 signature + strict claims);
+//! - `check_access`: the full guard, verification plus the session check, warm
+//!   (a real session in a temporary SQLite file, the same pool and blocking
+//!   thread pool a server worker uses).
+//!
+//! `cargo bench --bench guard` runs criterion (mean/median), then times
+//! `GUARD_SAMPLES` (default 20000) single calls of each and prints p50/p90/p99/p99.9,
+//! which criterion does not report. `GUARD_SAMPLES_ONLY=1` skips criterion.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic: that is how it fails
+
+use std::hint::black_box;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use taskgate::auth::client::ClientInfo;
+use taskgate::auth::guard::{check_access, Via};
+use taskgate::auth::service::{self, Signup};
+use taskgate::config::Config;
+use taskgate::state::AppState;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    token: String,
+    tampered: String,
+    rt: tokio::runtime::Runtime,
+}
+
+/// A migrated temporary SQLite database with one user and one live session.
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("guard.db").display().to_string();
+    let config = Config::from_lookup(|key| match key {
+        "DATABASE_URL" => Some(db.clone()),
+        "JWT_SECRET" => Some("guard-benchmark-secret-guard-benchmark-secret".into()),
+        _ => None,
+    })
+    .unwrap();
+    let pool = taskgate::db::build_pool(&config).unwrap();
+    taskgate::db::run_migrations(&pool).unwrap();
+    let state = AppState::new(pool, config).unwrap();
+    // Like an actix worker: a current-thread runtime whose blocking pool runs Diesel.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = ClientInfo {
+        ip: IpAddr::from([127, 0, 0, 1]),
+        user_agent: Some("guard-bench".into()),
+    };
+    let signup = Signup::parse("guard@example.com", "a benchmark passphrase 42".into(), "")
+        .map_err(|e| format!("{e:?}"))
+        .unwrap();
+    let issued = rt
+        .block_on(service::signup(&state, signup, &client))
+        .unwrap();
+    let token = issued.access_token;
+    let mut tampered = token.clone().into_bytes();
+    let i = tampered.len() - 10;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert!(state.tokens.verify(&token).is_some());
+    assert!(state.tokens.verify(&tampered).is_none());
+    assert!(rt
+        .block_on(check_access(&state, &token, Via::Bearer))
+        .is_ok());
+    Fixture {
+        _dir: dir,
+        state,
+        token,
+        tampered,
+        rt,
+    }
+}
+
+fn criterion_benches(c: &mut Criterion, f: &Fixture) {
+    let mut group = c.benchmark_group("guard");
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("verify", |b| {
+        b.iter(|| black_box(f.state.tokens.verify(black_box(&f.token))))
+    });
+    group.bench_function("verify_tampered", |b| {
+        b.iter(|| black_box(f.state.tokens.verify(black_box(&f.tampered))))
+    });
+    group.bench_function("check_access_warm", |b| {
+        b.iter(|| {
+            f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// Times `n` single calls and returns the sorted durations in nanoseconds.
+fn sample(n: usize, mut call: impl FnMut()) -> Vec<u64> {
+    for _ in 0..n / 10 {
+        call(); // warm-up
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        call();
+        out.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+    out.sort_unstable();
+    out
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p / 100.0).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn report(name: &str, sorted: &[u64]) -> String {
+    let mean = sorted.iter().sum::<u64>() as f64 / sorted.len() as f64 / 1000.0;
+    println!(
+        "{name:<20} n={:<6} mean {mean:8.2} µs  p50 {:8.2} µs  p90 {:8.2} µs  p99 {:8.2} µs  p99.9 {:8.2} µs  max {:9.2} µs",
+        sorted.len(),
+        pct(sorted, 50.0),
+        pct(sorted, 90.0),
+        pct(sorted, 99.0),
+        pct(sorted, 99.9),
+        sorted[sorted.len() - 1] as f64 / 1000.0,
+    );
+    format!(
+        "\"{name}\":{{\"n\":{},\"mean_us\":{mean:.2},\"p50_us\":{:.2},\"p90_us\":{:.2},\"p99_us\":{:.2},\"p999_us\":{:.2}}}",
+        sorted.len(),
+        pct(sorted, 50.0),
+        pct(sorted, 90.0),
+        pct(sorted, 99.0),
+        pct(sorted, 99.9)
+    )
+}
+
+fn main() {
+    let f = fixture();
+    if std::env::var_os("GUARD_SAMPLES_ONLY").is_none() {
+        let mut c = Criterion::default().configure_from_args();
+        criterion_benches(&mut c, &f);
+        c.final_summary();
+    }
+    let n: usize = std::env::var("GUARD_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    println!(
+        "\nsingle-call latency ({n} calls each, after {} warm-up calls):",
+        n / 10
+    );
+    let verify = sample(n, || {
+        black_box(f.state.tokens.verify(black_box(&f.token)));
+    });
+    let tampered = sample(n, || {
+        black_box(f.state.tokens.verify(black_box(&f.tampered)));
+    });
+    let guard = sample(n, || {
+        f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
+            .unwrap();
+    });
+    let parts = [
+        report("verify", &verify),
+        report("verify_tampered", &tampered),
+        report("check_access_warm", &guard),
+    ];
+    println!("GUARDJSON {{{}}}", parts.join(","));
+}

@@ -1,0 +1,248 @@
+//! The OpenAPI 3.1 description of `/api` and `/healthz`, generated from the
+//! handlers' `#[utoipa::path]` annotations, served at `GET /api/openapi.json`.
+//!
+//! Error answers are shared response components, one per status, all with the
+//! `ErrorBody` schema; each operation lists the ones its code path can give.
+
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, HeaderBuilder, Object, OpenApi as Document, Ref, RefOr, Response,
+    ResponseBuilder, Type,
+};
+use utoipa::{IntoParams, Modify, OpenApi, ToResponse};
+
+use super::dto::ErrorBody;
+use super::{account, auth, health, tasks};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "taskgate",
+        description = "Per-user tasks behind an auth API. Authenticate with \
+            `Authorization: Bearer <access token>` (from sign-up, login or refresh) \
+            or with the access cookie set by the web login; cookie-authenticated \
+            POST, PUT, PATCH and DELETE requests must also send `X-CSRF-Token`. \
+            Request bodies are `application/json` of at most 64 KiB."
+    ),
+    paths(
+        auth::signup,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::me,
+        account::list_sessions,
+        account::revoke_session,
+        account::change_password,
+        account::delete_account,
+        tasks::list_tasks,
+        tasks::create_task,
+        tasks::get_task,
+        tasks::update_task,
+        tasks::delete_task,
+        health::healthz,
+        openapi_json,
+    ),
+    components(
+        schemas(ErrorBody),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            RateLimited,
+            Internal,
+            Unavailable,
+        )
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Sign-up, login and tokens"),
+        (name = "account", description = "The caller's sessions and account"),
+        (name = "tasks", description = "The caller's own tasks"),
+        (name = "meta", description = "Health and this description"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, naming the access cookie this deployment uses
+/// (`__Host-tg_access` when COOKIE_SECURE is on, `tg_access` otherwise).
+pub fn document(access_cookie: &str) -> Document {
+    let mut doc = ApiDoc::openapi();
+    if let Some(components) = doc.components.as_mut() {
+        components.add_security_scheme("cookie", cookie_scheme(access_cookie));
+    }
+    doc
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"),
+        (status = 500, response = Internal),
+    )
+)]
+pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(document(state.cookies.access))
+}
+
+/// The two ways to authenticate; operations that need a user list both.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The `access_token` from sign-up, login or refresh. \
+                         Needs no CSRF token.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme("cookie", cookie_scheme("tg_access"));
+    }
+}
+
+fn cookie_scheme(name: &str) -> SecurityScheme {
+    SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+        name.to_owned(),
+        "The HttpOnly access cookie set by the web login (`__Host-tg_access` when \
+         COOKIE_SECURE is on). Cookie-authenticated POST, PUT, PATCH and DELETE \
+         requests must also send the header `X-CSRF-Token` with the page's CSRF \
+         token, else 403."
+            .to_owned(),
+    )))
+}
+
+/// The CSRF header that cookie-authenticated writes need; Bearer requests ignore it.
+#[derive(IntoParams)]
+#[into_params(names("X-CSRF-Token"), parameter_in = Header)]
+pub struct CsrfHeader(
+    /// Required when authenticating with the cookie: the page's CSRF token.
+    #[param(nullable = false)]
+    pub Option<String>,
+);
+
+fn error_response(description: &str, headers: &[(&str, Type, &str)]) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorBody")))
+        .build();
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content);
+    for (name, ty, text) in headers {
+        let header = HeaderBuilder::new()
+            .schema(Some(Object::with_type(ty.clone())))
+            .description(Some(*text))
+            .build();
+        response = response.header(*name, header);
+    }
+    response.build().into()
+}
+
+/// One response component per error status, named after the type.
+macro_rules! error_responses {
+    ($( $name:ident => $description:literal $(, header $header:literal: $ty:ident = $text:literal)? ;)*) => {
+        $(
+            #[doc = $description]
+            pub struct $name;
+
+            impl<'r> ToResponse<'r> for $name {
+                fn response() -> (&'r str, RefOr<Response>) {
+                    let headers: &[(&str, Type, &str)] = &[$( ($header, Type::$ty, $text) )?];
+                    (stringify!($name), error_response($description, headers))
+                }
+            }
+        )*
+    };
+}
+
+error_responses! {
+    BadRequest => "`bad_request`: malformed JSON, an unreadable body or a bad query string.";
+    Unauthorized => "`unauthorized`: no credentials, or refused ones."
+        , header "WWW-Authenticate": String = "`Bearer realm=\"taskgate\"`, with \
+            `error=\"invalid_token\"` when a token was presented and refused (RFC 6750).";
+    Forbidden => "`forbidden`: a wrong password, or a cookie-authenticated write \
+        without a valid `X-CSRF-Token`.";
+    NotFound => "`not_found`: no such resource for this caller (also for another \
+        user's, or a malformed id).";
+    Conflict => "`conflict`: an account with this email already exists.";
+    PayloadTooLarge => "`payload_too_large`: the body is over 64 KiB.";
+    UnsupportedMediaType => "`unsupported_media_type`: a body that is not `application/json`.";
+    ValidationFailed => "`validation_failed`: well-formed input that breaks a rule; \
+        `fields` names each field and why.";
+    RateLimited => "`rate_limited`: too many attempts from this address or for this account."
+        , header "Retry-After": Integer = "Seconds to wait before trying again.";
+    Internal => "`internal`: an unexpected failure (details are logged, not shown).";
+    Unavailable => "`unavailable`: the database cannot answer right now.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn every_error_code_the_server_renders_is_in_the_schema() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let listed = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+        let errors = [
+            AppError::BadRequest(String::new()),
+            AppError::Unauthorized {
+                token_refused: true,
+            },
+            AppError::Forbidden(String::new()),
+            AppError::NotFound,
+            AppError::MethodNotAllowed,
+            AppError::Conflict(String::new()),
+            AppError::UnsupportedMediaType,
+            AppError::PayloadTooLarge,
+            AppError::Validation(Default::default()),
+            AppError::RateLimited {
+                retry_after_secs: 1,
+            },
+            AppError::Unavailable(String::new()),
+            AppError::Internal(anyhow::anyhow!("x")),
+            AppError::SignInRequired {
+                next: String::new(),
+            },
+        ];
+        for e in errors {
+            // No wildcard: a new `AppError` variant stops this compiling until it is listed above.
+            match e {
+                AppError::BadRequest(_)
+                | AppError::Unauthorized { .. }
+                | AppError::SignInRequired { .. }
+                | AppError::Forbidden(_)
+                | AppError::NotFound
+                | AppError::MethodNotAllowed
+                | AppError::Conflict(_)
+                | AppError::UnsupportedMediaType
+                | AppError::PayloadTooLarge
+                | AppError::Validation(_)
+                | AppError::RateLimited { .. }
+                | AppError::Unavailable(_)
+                | AppError::Internal(_) => {}
+            }
+            let code = serde_json::Value::from(e.code());
+            assert!(
+                listed.as_array().unwrap().contains(&code),
+                "{code} missing from ErrorCode: {listed}"
+            );
+        }
+    }
+}
