@@ -119,13 +119,24 @@ async fn api_user(req: &HttpRequest) -> Result<Authenticated, AppError> {
             }
         },
     };
-    let auth = check_access(&state, &token, via).await?;
+    let auth = check_access(&state, &token, via).await.inspect_err(|e| {
+        if matches!(
+            e,
+            AppError::Unauthorized {
+                token_refused: true
+            }
+        ) {
+            tracing::warn!(target: "audit", event = "token_refused", path = req.path());
+        }
+    })?;
     if via == Via::Cookie && !is_safe(req.method()) {
         let presented = req
             .headers()
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
-        csrf::verify(&req.get_session(), presented)?;
+        csrf::verify(&req.get_session(), presented).inspect_err(|_| {
+            tracing::warn!(target: "audit", event = "csrf_refused", user_id = %auth.user_id, path = req.path());
+        })?;
     }
     Ok(auth)
 }

@@ -48,7 +48,13 @@ impl AuthLimits {
     }
 
     /// Counts one login or sign-up attempt from `ip`; 429 when over the limit.
+    /// IPv6 clients are counted per /64, the block one subscriber usually
+    /// holds, so rotating through its addresses gains nothing.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), AppError> {
+        let ip = match ip {
+            IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+            v4 => v4,
+        };
         match &self.per_ip {
             Some(l) => l
                 .check_key(&ip)
@@ -107,6 +113,16 @@ mod tests {
             other => panic!("expected 429, got {other:?}"),
         }
         limits.check_ip("192.0.2.2".parse().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn ipv6_addresses_in_one_64_share_a_budget() {
+        let limits = AuthLimits::new(1);
+        limits.check_ip("2001:db8:1:2::1".parse().unwrap()).unwrap();
+        assert!(limits
+            .check_ip("2001:db8:1:2:ffff::9".parse().unwrap())
+            .is_err());
+        limits.check_ip("2001:db8:1:3::1".parse().unwrap()).unwrap();
     }
 
     #[test]

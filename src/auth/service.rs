@@ -132,7 +132,9 @@ pub async fn login(
         .filter(|_| verdict.matches)
         .and_then(|u| u.user_id().map(|id| (u, id)))
     else {
-        tracing::info!(target: "audit", event = "login_failed", client_ip = %client.ip);
+        // The attempted email (normalised, bounded) says which account is under attack.
+        let attempted: String = email.trim().to_lowercase().chars().take(254).collect();
+        tracing::info!(target: "audit", event = "login_failed", email = %attempted, client_ip = %client.ip);
         return Err(AppError::Unauthorized {
             token_refused: false,
         });

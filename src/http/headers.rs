@@ -5,9 +5,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
+use actix_web::{web, HttpMessage};
 
 use crate::auth::cookies::PendingCookies;
+use crate::state::AppState;
 
 /// No inline script or style anywhere; forms post only to us; no framing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -42,11 +43,22 @@ pub async fn finish(
         }
     }
     let is_static = res.request().path().starts_with("/static/");
+    // With secure cookies the site is served over https: tell browsers to stay there.
+    let https = res
+        .request()
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.cookies.secure);
     let headers = res.headers_mut();
     for (name, value) in FIXED {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
         }
+    }
+    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     // Pages and API answers are per-user and carry tokens or CSRF values: never cache them.
     if !is_static && !headers.contains_key(header::CACHE_CONTROL) {

@@ -1,5 +1,5 @@
 //! One log line per request (method, route pattern, status, latency) inside a
-//! span that carries the request id, so audit events logged by handlers carry
+//! span that carries the request id and client IP, so audit events logged by handlers carry
 //! it too. The id comes from `X-Request-Id` when it looks sane, else a new
 //! UUID, and is echoed in the response.
 
@@ -9,7 +9,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument;
+
+use crate::auth::client::client_ip;
+use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -28,7 +32,12 @@ pub async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id);
+    // The client IP goes on the span so every event of this request carries it.
+    let client_ip = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| client_ip(req.request(), &state.config.trusted_proxies).to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %id, client_ip = %client_ip);
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

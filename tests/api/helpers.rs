@@ -264,6 +264,8 @@ pub fn free_port() -> u16 {
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
+    /// Every line the process has written to stderr (JSON log lines).
+    pub logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -289,6 +291,8 @@ impl ServerProcess {
         let mut child = cmd.spawn().expect("spawn taskgate");
         let stderr = child.stderr.take().expect("stderr piped");
         let (tx, rx) = std::sync::mpsc::channel();
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = logs.clone();
         std::thread::spawn(move || {
             use std::io::BufRead;
             // Keep draining after the port is found, or the child blocks on a full pipe.
@@ -301,6 +305,7 @@ impl ServerProcess {
                         let _ = tx.send(port);
                     }
                 }
+                sink.lock().expect("log sink").push(line);
             }
         });
         let port = rx
@@ -309,6 +314,7 @@ impl ServerProcess {
         let server = ServerProcess {
             child,
             address: format!("http://127.0.0.1:{port}"),
+            logs,
         };
         server.wait_healthy(Duration::from_secs(30)).await;
         server
@@ -335,6 +341,17 @@ impl ServerProcess {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The audit events logged so far, as JSON objects.
+    pub fn audit_events(&self) -> Vec<Value> {
+        self.logs
+            .lock()
+            .expect("log sink")
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["target"] == "audit")
+            .collect()
     }
 
     /// SIGKILL: no chance to flush or clean up.

@@ -3,6 +3,7 @@
 
 mod api_auth;
 mod api_tasks;
+mod audit;
 mod cli;
 mod diesel_cli;
 mod helpers;

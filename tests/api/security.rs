@@ -340,3 +340,16 @@ async fn hostile_bytes_queries_forms_and_headers_never_get_a_5xx() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn hsts_is_sent_when_cookies_are_secure_and_not_over_plain_http_development() {
+    let secure = spawn_app_with(|c| c.cookie_secure = true).await;
+    let res = browser().get(secure.url("/login")).send().await.unwrap();
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let plain = spawn_app().await;
+    let res = browser().get(plain.url("/login")).send().await.unwrap();
+    assert!(!res.headers().contains_key("strict-transport-security"));
+}

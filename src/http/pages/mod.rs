@@ -87,7 +87,10 @@ pub fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, 
 
 /// Checks a form's `csrf_token` against the visitor's (403 when missing or wrong).
 pub fn check_csrf(session: &Session, presented: &str) -> Result<(), PageError> {
-    csrf::verify(session, Some(presented).filter(|t| !t.is_empty())).map_err(PageError)
+    csrf::verify(session, Some(presented).filter(|t| !t.is_empty())).map_err(|e| {
+        tracing::warn!(target: "audit", event = "csrf_refused", "form posted without a valid CSRF token");
+        PageError(e)
+    })
 }
 
 const FLASH: &str = "flash";
