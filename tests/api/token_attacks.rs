@@ -705,3 +705,31 @@ async fn forged_tokens_are_refused_on_task_routes_too() {
     assert_eq!(now.status(), StatusCode::OK);
     assert_eq!(now.json::<Value>().await.unwrap(), task);
 }
+
+#[tokio::test]
+async fn a_payload_with_duplicate_claims_is_refused_even_when_correctly_signed() {
+    let app = spawn_app().await;
+    let victim = app.api_signup("dup-victim@example.com").await;
+    let attacker = app.api_signup("dup-attacker@example.com").await;
+    let c = fresh_claims(&attacker.access);
+    let victim_sub = decode_segment(&victim.access, 1)["sub"].clone();
+    // Hand-written JSON: a parser that keeps the last `sub` would see the victim.
+    let payload = format!(
+        r#"{{"sub":{},"sid":{},"iat":{},"nbf":{},"exp":{},"iss":"taskgate","aud":"taskgate","jti":{},"sub":{}}}"#,
+        c["sub"], c["sid"], c["iat"], c["nbf"], c["exp"], c["jti"], victim_sub
+    );
+    let signing_input = format!(
+        "{}.{}",
+        segment(&json!({ "alg": "HS256", "typ": "JWT" })),
+        b64(payload.as_bytes())
+    );
+    let token = format!(
+        "{signing_input}.{}",
+        b64(&mac(
+            "HS256",
+            TEST_SECRET.as_bytes(),
+            signing_input.as_bytes()
+        ))
+    );
+    assert_refused(&app, &token, "duplicate sub claim").await;
+}
