@@ -353,3 +353,69 @@ async fn hsts_is_sent_when_cookies_are_secure_and_not_over_plain_http_developmen
     let res = browser().get(plain.url("/login")).send().await.unwrap();
     assert!(!res.headers().contains_key("strict-transport-security"));
 }
+
+#[tokio::test]
+async fn a_weaker_stored_hash_is_rehashed_at_contract_strength_on_the_next_login() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    use argon2::{Algorithm, Argon2, Params, Version};
+    use taskgate::db::{self, users};
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(&dir);
+    let app = spawn_app_with(|c| *c = config.clone()).await;
+    let pool = db::build_pool(&config).unwrap();
+    let weak = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(4096, 1, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    let now = db::now();
+    let stored_hash = |pool: &db::Pool| {
+        let mut conn = pool.get().unwrap();
+        let conn: &mut db::connection::PooledConn = &mut conn;
+        let email = taskgate::domain::Email::parse("legacy@example.com").unwrap();
+        users::find_by_email(&mut conn.inner, &email)
+            .unwrap()
+            .unwrap()
+            .password_hash
+    };
+    {
+        let mut conn = pool.get().unwrap();
+        let conn: &mut db::connection::PooledConn = &mut conn;
+        let id = uuid::Uuid::new_v4().to_string();
+        let row = users::NewUser {
+            id,
+            email: "legacy@example.com",
+            name: None,
+            password_hash: &weak,
+            created_at: now,
+            updated_at: now,
+        };
+        users::insert(&mut conn.inner, &row).unwrap();
+    }
+    assert!(stored_hash(&pool).starts_with("$argon2id$v=19$m=4096,t=1,p=1$"));
+
+    let res = app
+        .post_json(
+            "/api/auth/login",
+            &json!({ "email": "legacy@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let upgraded = stored_hash(&pool);
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{upgraded}"
+    );
+    // The upgraded hash still verifies: log in again.
+    let again = app
+        .post_json(
+            "/api/auth/login",
+            &json!({ "email": "legacy@example.com", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+}
