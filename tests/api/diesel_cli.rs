@@ -59,7 +59,7 @@ async fn the_diesel_cli_and_the_binary_apply_the_same_migrations() {
             std::env::var("REQUIRE_DIESEL_CLI").is_err(),
             "REQUIRE_DIESEL_CLI is set but no diesel CLI is installed"
         );
-        eprintln!("SKIPPED: diesel CLI not installed (cargo install diesel_cli --no-default-features --features \"sqlite-bundled postgres-bundled\")");
+        notice("SKIPPED: diesel CLI not installed (cargo install diesel_cli --no-default-features --features \"sqlite-bundled postgres-bundled\")");
         return;
     };
     let migrations = repo().join("migrations");

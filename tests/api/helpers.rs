@@ -41,6 +41,15 @@ pub fn browser() -> Client {
 /// `TEST_DATABASE_URL` is set (scripts/test sets it for its second run), else
 /// a fresh SQLite file in `dir`.
 pub fn fresh_database_url(dir: &TempDir) -> String {
+    static ANNOUNCE: std::sync::Once = std::sync::Once::new();
+    ANNOUNCE.call_once(|| {
+        notice(if on_postgres() {
+            "NOTE: this run tests PostgreSQL (TEST_DATABASE_URL is set)"
+        } else {
+            "NOTE: this run tests SQLite only; PostgreSQL is SKIPPED here \
+             (set TEST_DATABASE_URL, or run scripts/test, which starts a throwaway cluster)"
+        });
+    });
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => fresh_postgres_database(&base),
         _ => dir.path().join("taskgate.db").display().to_string(),
@@ -365,4 +374,11 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// Prints a line past libtest's output capture, so a skipped check is
+/// visible in every run, not only in failing ones.
+pub fn notice(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -88,7 +88,9 @@ async fn get(server: &ServerProcess, path: &str, token: &str) -> reqwest::Respon
 #[tokio::test]
 async fn requests_get_503_while_postgres_is_down_and_succeed_again_when_it_returns() {
     let Ok(bin) = std::env::var("TEST_PG_BIN") else {
-        eprintln!("SKIPPED: needs TEST_PG_BIN (the PostgreSQL run of scripts/test sets it)");
+        notice(
+            "SKIPPED: outage test needs TEST_PG_BIN (the PostgreSQL run of scripts/test sets it)",
+        );
         return;
     };
     let run_as: Vec<String> = std::env::var("TEST_PG_RUN_AS")
