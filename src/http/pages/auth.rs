@@ -187,7 +187,10 @@ pub async fn login(
     .await
     {
         Ok(issued) => {
-            signed_in_redirect(&state, &session, &issued, safe_next(form.next.as_deref()))
+            let res =
+                signed_in_redirect(&state, &session, &issued, safe_next(form.next.as_deref()));
+            set_flash(&session, "Signed in");
+            res
         }
         Err(AppError::Unauthorized { .. }) => {
             let page = LoginPage {

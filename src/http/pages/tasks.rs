@@ -120,6 +120,7 @@ pub async fn create_task(
                 tasks::create(conn, owner, draft.title, draft.description)
             })
             .await?;
+            set_flash(&session, "Task created");
             Ok(see_other("/tasks"))
         }
         Err(fields) => {
@@ -150,9 +151,17 @@ pub async fn toggle_task(
     check_csrf(&session, &form.csrf_token)?;
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
     let owner = user.0.user_id;
-    db::run(&state.pool, move |conn| tasks::toggle(conn, owner, id))
+    let task = db::run(&state.pool, move |conn| tasks::toggle(conn, owner, id))
         .await?
         .ok_or(AppError::NotFound)?;
+    set_flash(
+        &session,
+        if task.completed {
+            "Task completed"
+        } else {
+            "Task reopened"
+        },
+    );
     Ok(see_other("/tasks"))
 }
 
