@@ -1,13 +1,19 @@
 //! Micro-benchmarks of the request guard (issue 5):
 //!
 //! - `verify`: access-token verification alone (HS256 signature + strict claims);
-//! - `check_access`: the full guard, verification plus the session check, warm
-//!   (a real session in a temporary SQLite file, the same pool and blocking
-//!   thread pool a server worker uses).
+//! - `check_access_warm`: the full guard, verification plus the session check,
+//!   warm (a real session in a temporary SQLite file, the same pool and
+//!   blocking thread pool a server worker uses): mostly answered by the
+//!   guard's one-second session cache, with a database read once a second;
+//! - `check_access_db`: the same with the cache made useless before each call
+//!   (`sessions::note_local_change`, what a local revocation does), so every
+//!   call reads the session row on the blocking pool.
 //!
 //! `cargo bench --bench guard` runs criterion (mean/median), then times
 //! `GUARD_SAMPLES` (default 20000) single calls of each and prints p50/p90/p99/p99.9,
 //! which criterion does not report. `GUARD_SAMPLES_ONLY=1` skips criterion.
+//! Under `cargo test --all-targets` (no `--bench` argument) it only checks
+//! that each measured call works, a few times.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark may panic: that is how it fails
 
 use std::hint::black_box;
@@ -91,6 +97,13 @@ fn criterion_benches(c: &mut Criterion, f: &Fixture) {
                 .unwrap()
         })
     });
+    group.bench_function("check_access_db", |b| {
+        b.iter(|| {
+            taskgate::db::sessions::note_local_change();
+            f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
+                .unwrap()
+        })
+    });
     group.finish();
 }
 
@@ -137,6 +150,17 @@ fn report(name: &str, sorted: &[u64]) -> String {
 
 fn main() {
     let f = fixture();
+    if !std::env::args().any(|a| a == "--bench") {
+        // `cargo test --all-targets`: a smoke run, not a measurement.
+        for _ in 0..3 {
+            assert!(f.state.tokens.verify(&f.token).is_some());
+            assert!(f.state.tokens.verify(&f.tampered).is_none());
+            taskgate::db::sessions::note_local_change();
+            f.rt.block_on(check_access(&f.state, &f.token, Via::Bearer))
+                .unwrap();
+        }
+        return;
+    }
     if std::env::var_os("GUARD_SAMPLES_ONLY").is_none() {
         let mut c = Criterion::default().configure_from_args();
         criterion_benches(&mut c, &f);
@@ -160,10 +184,16 @@ fn main() {
         f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
             .unwrap();
     });
+    let db_read = sample(n / 4, || {
+        taskgate::db::sessions::note_local_change();
+        f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
+            .unwrap();
+    });
     let parts = [
         report("verify", &verify),
         report("verify_tampered", &tampered),
         report("check_access_warm", &guard),
+        report("check_access_db", &db_read),
     ];
     println!("GUARDJSON {{{}}}", parts.join(","));
 }

@@ -18,6 +18,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::auth::client::ClientInfo;
 use crate::auth::cookies::PendingCookies;
 use crate::auth::{csrf, service};
+use crate::config::DatabaseUrl;
 use crate::db::{self, sessions};
 use crate::domain::{SessionId, UserId};
 use crate::error::{ApiError, AppError, PageError};
@@ -38,13 +39,17 @@ pub struct Authenticated {
     pub via: Via,
 }
 
-fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+fn state(req: &HttpRequest) -> Result<&AppState, AppError> {
     req.app_data::<web::Data<AppState>>()
-        .cloned()
+        .map(|data| data.get_ref())
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))
 }
 
 /// Verifies an access token and its session (revoked, expired or idle sessions are refused).
+///
+/// The session check is answered from a short-lived per-thread cache of
+/// positive answers when it can be (see `live_cache`); otherwise it reads the
+/// session row on the blocking pool (and records use at most once a minute).
 pub async fn check_access(
     state: &AppState,
     token: &str,
@@ -53,31 +58,135 @@ pub async fn check_access(
     let refused = AppError::Unauthorized {
         token_refused: true,
     };
-    let subject = state.tokens.verify(token).ok_or(AppError::Unauthorized {
-        token_refused: true,
-    })?;
-    let idle = state.session_idle;
-    let live = db::run(&state.pool, move |conn| {
-        let now = db::now();
-        match sessions::find(conn, subject.session_id, subject.user_id)? {
-            Some(s) if s.is_live(now, idle) => {
-                if s.needs_touch(now, idle) {
-                    sessions::touch(conn, subject.session_id, now)?;
-                }
-                Ok::<_, AppError>(true)
-            }
-            _ => Ok(false),
-        }
-    })
-    .await?;
-    if !live {
+    let Some(subject) = state.tokens.verify(token) else {
         return Err(refused);
-    }
-    Ok(Authenticated {
+    };
+    let auth = Authenticated {
         user_id: subject.user_id,
         session_id: subject.session_id,
         via,
+    };
+    let cacheable = matches!(state.config.database_url, DatabaseUrl::Sqlite(_));
+    if cacheable && live_cache::hit(&subject) {
+        return Ok(auth);
+    }
+    let read_at = sessions::clock_us();
+    let idle = state.session_idle;
+    let live_for = db::run(&state.pool, move |conn| {
+        let now = db::now();
+        match sessions::find(conn, subject.session_id, subject.user_id)? {
+            Some(s) if s.is_live(now, idle) => {
+                let mut last_used = s.last_used_at;
+                if s.needs_touch(now, idle) {
+                    sessions::touch(conn, subject.session_id, now)?;
+                    last_used = now;
+                }
+                let ends = s.expires_at.min(last_used + idle);
+                Ok::<_, AppError>(Some((ends - now).to_std().unwrap_or_default()))
+            }
+            _ => Ok(None),
+        }
     })
+    .await?;
+    let Some(live_for) = live_for else {
+        return Err(refused);
+    };
+    if cacheable {
+        live_cache::remember(&subject, read_at, live_for);
+    }
+    Ok(auth)
+}
+
+/// Positive session checks, remembered for at most [`live_cache::TTL`] by each
+/// worker thread (no lock, no sharing: actix runs a request's guard on one thread).
+///
+/// What keeps the contract's promises:
+/// - another process's revocation is seen once the entry expires: within 1 s,
+///   inside the contract's 2 s;
+/// - this process's own revocations are seen at once: every revocation or
+///   deletion of a session row through this process (the revoking functions in
+///   `db::sessions`, and on SQLite a per-connection trigger that also catches
+///   cascades such as an account deletion) calls `sessions::note_local_change`.
+///   An entry is only used if its row was read at least [`live_cache::SETTLE`]
+///   after the latest such change, so neither an entry read before the change
+///   nor one read while the change was still being committed is ever used;
+/// - an entry never outlives the session's absolute or idle expiry.
+///
+/// Only SQLite uses it, where the trigger covers every path; with PostgreSQL
+/// the guard reads the row on every request.
+mod live_cache {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use crate::auth::tokens::TokenSubject;
+    use crate::db::sessions;
+    use crate::domain::{SessionId, UserId};
+
+    /// How long a positive answer is reused.
+    pub const TTL: Duration = Duration::from_secs(1);
+    /// After a local revocation, rows read within this long are not trusted
+    /// (the revoking transaction may not have committed yet when the change was noted).
+    pub const SETTLE: Duration = Duration::from_secs(1);
+    /// Entries per thread; when full, expired ones go, then everything.
+    const CAPACITY: usize = 4096;
+
+    #[derive(Clone, Copy)]
+    struct Entry {
+        user_id: UserId,
+        read_at: u64,
+        valid_until: u64,
+    }
+
+    thread_local! {
+        static LIVE: RefCell<HashMap<SessionId, Entry>> = RefCell::new(HashMap::new());
+    }
+
+    fn micros(d: Duration) -> u64 {
+        u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// True when a row read at `read_at` may be trusted given local changes.
+    fn settled(read_at: u64) -> bool {
+        let changed = sessions::last_local_change_us();
+        changed == 0 || read_at >= changed.saturating_add(micros(SETTLE))
+    }
+
+    /// A fresh positive answer for this session and user.
+    pub fn hit(subject: &TokenSubject) -> bool {
+        let entry = LIVE.with(|live| live.borrow().get(&subject.session_id).copied());
+        entry.is_some_and(|e| {
+            e.user_id == subject.user_id
+                && sessions::clock_us() < e.valid_until
+                && settled(e.read_at)
+        })
+    }
+
+    /// Remembers that the row, read at `read_at`, showed a live session for `live_for` more.
+    pub fn remember(subject: &TokenSubject, read_at: u64, live_for: Duration) {
+        if !settled(read_at) {
+            return;
+        }
+        let valid_until = read_at.saturating_add(micros(live_for.min(TTL)));
+        LIVE.with(|live| {
+            let mut live = live.borrow_mut();
+            if live.len() >= CAPACITY {
+                let now = sessions::clock_us();
+                live.retain(|_, e| e.valid_until > now);
+                if live.len() >= CAPACITY {
+                    live.clear();
+                }
+            }
+            live.insert(
+                subject.session_id,
+                Entry {
+                    user_id: subject.user_id,
+                    read_at,
+                    valid_until,
+                },
+            );
+        });
+    }
 }
 
 /// The caller of a JSON API route.
@@ -96,6 +205,7 @@ impl FromRequest for ApiUser {
 
 async fn api_user(req: &HttpRequest) -> Result<Authenticated, AppError> {
     let state = state(req)?;
+    let cookie;
     let (token, via) = match req.headers().get(header::AUTHORIZATION) {
         Some(value) => {
             let value = value.to_str().map_err(|_| AppError::Unauthorized {
@@ -104,22 +214,22 @@ async fn api_user(req: &HttpRequest) -> Result<Authenticated, AppError> {
             let token = value
                 .split_once(' ')
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, t)| t.trim().to_owned())
+                .map(|(_, t)| t.trim())
                 .ok_or(AppError::Unauthorized {
                     token_refused: false,
                 })?;
             (token, Via::Bearer)
         }
-        None => match req.cookie(state.cookies.access) {
-            Some(c) => (c.value().to_owned(), Via::Cookie),
-            None => {
-                return Err(AppError::Unauthorized {
+        None => {
+            cookie = req
+                .cookie(state.cookies.access)
+                .ok_or(AppError::Unauthorized {
                     token_refused: false,
-                })
-            }
-        },
+                })?;
+            (cookie.value(), Via::Cookie)
+        }
     };
-    let auth = check_access(&state, &token, via).await.inspect_err(|e| {
+    let auth = check_access(state, token, via).await.inspect_err(|e| {
         if matches!(
             e,
             AppError::Unauthorized {
@@ -197,7 +307,7 @@ async fn page_user(req: &HttpRequest) -> Result<Option<Authenticated>, AppError>
     let state = state(req)?;
     let names = &state.cookies;
     if let Some(c) = req.cookie(names.access) {
-        match check_access(&state, c.value(), Via::Cookie).await {
+        match check_access(state, c.value(), Via::Cookie).await {
             Ok(auth) => return Ok(Some(auth)),
             Err(AppError::Unauthorized { .. }) => {}
             Err(other) => return Err(other),
@@ -208,7 +318,7 @@ async fn page_user(req: &HttpRequest) -> Result<Option<Authenticated>, AppError>
     };
     let client = ClientInfo::from_request(req, &state.config.trusted_proxies);
     let mut pending = PendingCookies::default();
-    let outcome = match service::refresh(&state, refresh.value(), &client).await {
+    let outcome = match service::refresh(state, refresh.value(), &client).await {
         Ok(issued) => {
             pending.0.extend(names.set(
                 &issued.access_token,
@@ -230,4 +340,57 @@ async fn page_user(req: &HttpRequest) -> Result<Option<Authenticated>, AppError>
     };
     req.extensions_mut().insert(pending);
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::live_cache;
+    use crate::auth::tokens::TokenSubject;
+    use crate::db::sessions;
+    use crate::domain::{SessionId, UserId};
+
+    #[test]
+    fn the_session_cache_forgets_on_expiry_and_on_any_local_change() {
+        let _clock = sessions::CHANGE_CLOCK_TESTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Let any earlier local change settle.
+        let settled_at = sessions::last_local_change_us() + 1_000_000;
+        if let Some(wait) = settled_at.checked_sub(sessions::clock_us()) {
+            std::thread::sleep(Duration::from_micros(wait + 1));
+        }
+        let subject = TokenSubject {
+            user_id: UserId::new(),
+            session_id: SessionId::new(),
+        };
+        let other_user = TokenSubject {
+            user_id: UserId::new(),
+            ..subject
+        };
+        assert!(!live_cache::hit(&subject), "nothing remembered yet");
+
+        live_cache::remember(&subject, sessions::clock_us(), Duration::from_secs(60));
+        assert!(live_cache::hit(&subject));
+        assert!(
+            !live_cache::hit(&other_user),
+            "the session must belong to the token's user"
+        );
+
+        // An answer never outlives the session's own end.
+        let ending = TokenSubject {
+            user_id: UserId::new(),
+            session_id: SessionId::new(),
+        };
+        live_cache::remember(&ending, sessions::clock_us(), Duration::ZERO);
+        assert!(!live_cache::hit(&ending));
+
+        // A local revocation (of any session) makes every remembered answer
+        // useless, and answers read shortly after it are not remembered either.
+        sessions::note_local_change();
+        assert!(!live_cache::hit(&subject));
+        live_cache::remember(&subject, sessions::clock_us(), Duration::from_secs(60));
+        assert!(!live_cache::hit(&subject));
+    }
 }

@@ -97,15 +97,96 @@ impl TokenKeys {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return None;
         }
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.typ.as_deref() != Some("JWT") {
+        // `decode` checks the signature, the algorithm and the registered
+        // claims; the header it returns is the one it verified.
+        let data =
+            jsonwebtoken::decode::<VerifiedClaims>(token, &self.decoding, &self.validation).ok()?;
+        if data.header.typ.as_deref() != Some("JWT") {
             return None;
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         Some(TokenSubject {
-            user_id: UserId::parse(&data.claims.sub)?,
-            session_id: SessionId::parse(&data.claims.sid)?,
+            user_id: data.claims.sub.0,
+            session_id: data.claims.sid.0,
         })
+    }
+}
+
+/// The claims as verification reads them: the same fields and types as
+/// [`Claims`] (every one required, so a token missing `jti` or `iat` is still
+/// refused), but the ids parse straight from the JSON text and the strings
+/// that `Validation` has already checked are not copied.
+#[derive(Deserialize)]
+struct VerifiedClaims {
+    sub: ClaimId<UserId>,
+    sid: ClaimId<SessionId>,
+    #[serde(rename = "iat")]
+    _iat: i64,
+    #[serde(rename = "nbf")]
+    _nbf: i64,
+    #[serde(rename = "exp")]
+    _exp: i64,
+    #[serde(rename = "iss")]
+    _iss: ClaimStr,
+    #[serde(rename = "aud")]
+    _aud: ClaimStr,
+    #[serde(rename = "jti")]
+    _jti: ClaimStr,
+}
+
+/// An id claim: a JSON string that must parse as a UUID (as `UserId::parse` does).
+struct ClaimId<T>(T);
+
+/// Parses an id from a claim's text.
+trait FromClaim: Sized {
+    fn from_claim(s: &str) -> Option<Self>;
+}
+
+impl FromClaim for UserId {
+    fn from_claim(s: &str) -> Option<Self> {
+        UserId::parse(s)
+    }
+}
+
+impl FromClaim for SessionId {
+    fn from_claim(s: &str) -> Option<Self> {
+        SessionId::parse(s)
+    }
+}
+
+impl<'de, T: FromClaim> Deserialize<'de> for ClaimId<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<T: FromClaim> serde::de::Visitor<'_> for V<T> {
+            type Value = ClaimId<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a UUID string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::from_claim(v)
+                    .map(ClaimId)
+                    .ok_or_else(|| E::custom("not a UUID"))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// A claim that must be a JSON string; its value is not kept.
+struct ClaimStr;
+
+impl<'de> Deserialize<'de> for ClaimStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ClaimStr;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(ClaimStr)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

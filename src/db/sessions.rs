@@ -1,6 +1,10 @@
 //! The `sessions` and `refresh_tokens` tables: logins, their refresh-token
 //! chains, and revocation.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -65,11 +69,13 @@ pub fn create(
     new: &NewSession<'_>,
     refresh_hash: &str,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
-        diesel::insert_into(sessions::table)
-            .values(new)
-            .execute(conn)?;
-        insert_refresh(conn, &new.id, refresh_hash, new.created_at)
+    super::queued_write(conn, |conn| {
+        conn.transaction(|conn| {
+            diesel::insert_into(sessions::table)
+                .values(new)
+                .execute(conn)?;
+            insert_refresh(conn, &new.id, refresh_hash, new.created_at)
+        })
     })
 }
 
@@ -90,21 +96,26 @@ fn insert_refresh(
 }
 
 /// The session if it belongs to `user`, whatever its state.
+///
+/// A primary-key lookup: no `LIMIT` (a re-bound `LIMIT ?` can make SQLite
+/// re-compile the statement; see `db::connection::configure_sqlite_once`).
 pub fn find(conn: &mut AnyConnection, id: SessionId, user: UserId) -> QueryResult<Option<Session>> {
     sessions::table
         .filter(sessions::id.eq(id.to_string()))
         .filter(sessions::user_id.eq(user.to_string()))
         .select(Session::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
 /// Records use of a session (idle expiry counts from here).
 pub fn touch(conn: &mut AnyConnection, id: SessionId, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(sessions::table.find(id.to_string()))
-        .set(sessions::last_used_at.eq(now))
-        .execute(conn)
-        .map(drop)
+    super::queued_write(conn, |conn| {
+        diesel::update(sessions::table.find(id.to_string()))
+            .set(sessions::last_used_at.eq(now))
+            .execute(conn)
+            .map(drop)
+    })
 }
 
 /// The user's live sessions, newest first.
@@ -126,15 +137,18 @@ pub fn list_live(
 
 /// Revokes one of `user`'s sessions; false when it is not theirs, absent, or already revoked.
 pub fn revoke(conn: &mut AnyConnection, id: SessionId, user: UserId) -> QueryResult<bool> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::id.eq(id.to_string()))
-            .filter(sessions::user_id.eq(user.to_string()))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set(sessions::revoked_at.eq(super::now()))
-    .execute(conn)
-    .map(|n| n > 0)
+    super::queued_write(conn, |conn| {
+        diesel::update(
+            sessions::table
+                .filter(sessions::id.eq(id.to_string()))
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(super::now()))
+        .execute(conn)
+        .inspect(|_| note_local_change())
+        .map(|n| n > 0)
+    })
 }
 
 /// Revokes every session of `user` except `keep`; returns how many.
@@ -143,14 +157,17 @@ pub fn revoke_others(
     user: UserId,
     keep: SessionId,
 ) -> QueryResult<usize> {
-    diesel::update(
-        sessions::table
-            .filter(sessions::user_id.eq(user.to_string()))
-            .filter(sessions::id.ne(keep.to_string()))
-            .filter(sessions::revoked_at.is_null()),
-    )
-    .set(sessions::revoked_at.eq(super::now()))
-    .execute(conn)
+    super::queued_write(conn, |conn| {
+        diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::id.ne(keep.to_string()))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(super::now()))
+        .execute(conn)
+        .inspect(|_| note_local_change())
+    })
 }
 
 /// What presenting a refresh token led to.
@@ -176,42 +193,45 @@ pub fn rotate_refresh(
     now: NaiveDateTime,
     idle: Duration,
 ) -> QueryResult<Rotation> {
-    conn.transaction(|conn| {
-        let won = diesel::update(
-            refresh_tokens::table
-                .filter(refresh_tokens::token_hash.eq(presented))
-                .filter(refresh_tokens::used_at.is_null()),
-        )
-        .set(refresh_tokens::used_at.eq(now))
-        .execute(conn)?
-            == 1;
-        let session: Option<Session> = refresh_tokens::table
-            .inner_join(sessions::table)
-            .filter(refresh_tokens::token_hash.eq(presented))
-            .select(Session::as_select())
-            .first(conn)
-            .optional()?;
-        let Some(session) = session else {
-            return Ok(Rotation::Refused);
-        };
-        if !won {
-            diesel::update(
-                sessions::table
-                    .find(&session.id)
-                    .filter(sessions::revoked_at.is_null()),
+    super::queued_write(conn, |conn| {
+        conn.transaction(|conn| {
+            let won = diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(presented))
+                    .filter(refresh_tokens::used_at.is_null()),
             )
-            .set(sessions::revoked_at.eq(now))
-            .execute(conn)?;
-            return Ok(Rotation::Reused(session));
-        }
-        if !session.is_live(now, idle) {
-            return Ok(Rotation::Refused);
-        }
-        insert_refresh(conn, &session.id, new_hash, now)?;
-        diesel::update(sessions::table.find(&session.id))
-            .set(sessions::last_used_at.eq(now))
-            .execute(conn)?;
-        Ok(Rotation::Rotated(session))
+            .set(refresh_tokens::used_at.eq(now))
+            .execute(conn)?
+                == 1;
+            let session: Option<Session> = refresh_tokens::table
+                .inner_join(sessions::table)
+                .filter(refresh_tokens::token_hash.eq(presented))
+                .select(Session::as_select())
+                .first(conn)
+                .optional()?;
+            let Some(session) = session else {
+                return Ok(Rotation::Refused);
+            };
+            if !won {
+                diesel::update(
+                    sessions::table
+                        .find(&session.id)
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set(sessions::revoked_at.eq(now))
+                .execute(conn)?;
+                note_local_change();
+                return Ok(Rotation::Reused(session));
+            }
+            if !session.is_live(now, idle) {
+                return Ok(Rotation::Refused);
+            }
+            insert_refresh(conn, &session.id, new_hash, now)?;
+            diesel::update(sessions::table.find(&session.id))
+                .set(sessions::last_used_at.eq(now))
+                .execute(conn)?;
+            Ok(Rotation::Rotated(session))
+        })
     })
 }
 
@@ -224,15 +244,18 @@ pub fn delete_dead(
     idle: Duration,
     keep_revoked: Duration,
 ) -> QueryResult<usize> {
-    diesel::delete(
-        sessions::table.filter(
-            sessions::expires_at
-                .le(now)
-                .or(sessions::last_used_at.le(now - idle))
-                .or(sessions::revoked_at.le(now - keep_revoked)),
-        ),
-    )
-    .execute(conn)
+    super::queued_write(conn, |conn| {
+        diesel::delete(
+            sessions::table.filter(
+                sessions::expires_at
+                    .le(now)
+                    .or(sessions::last_used_at.le(now - idle))
+                    .or(sessions::revoked_at.le(now - keep_revoked)),
+            ),
+        )
+        .execute(conn)
+        .inspect(|_| note_local_change())
+    })
 }
 
 /// Live sessions of everyone, or of one user, newest first (admin CLI).
@@ -257,17 +280,50 @@ pub fn list_all_live(
 
 /// Revokes every live session of one user, or of everyone; returns how many.
 pub fn revoke_all(conn: &mut AnyConnection, user: Option<UserId>) -> QueryResult<usize> {
-    let now = super::now();
-    match user {
-        Some(user) => diesel::update(
-            sessions::table
-                .filter(sessions::user_id.eq(user.to_string()))
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set(sessions::revoked_at.eq(now))
-        .execute(conn),
-        None => diesel::update(sessions::table.filter(sessions::revoked_at.is_null()))
+    super::queued_write(conn, |conn| {
+        let now = super::now();
+        let revoked = match user {
+            Some(user) => diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(user.to_string()))
+                    .filter(sessions::revoked_at.is_null()),
+            )
             .set(sessions::revoked_at.eq(now))
             .execute(conn),
-    }
+            None => diesel::update(sessions::table.filter(sessions::revoked_at.is_null()))
+                .set(sessions::revoked_at.eq(now))
+                .execute(conn),
+        };
+        revoked.inspect(|_| note_local_change())
+    })
 }
+
+// ---------------------------------------------------------------------------
+// Local change notices, for the guard's session cache (`auth::guard`).
+
+/// Microseconds on a monotonic clock private to this process; never 0.
+pub fn clock_us() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let elapsed = BASE.get_or_init(Instant::now).elapsed().as_micros();
+    u64::try_from(elapsed).unwrap_or(u64::MAX - 1) + 1
+}
+
+static LAST_LOCAL_CHANGE_US: AtomicU64 = AtomicU64::new(0);
+
+/// Records that this process has just revoked or deleted sessions (or is about
+/// to commit doing so). The revoking functions above call it, and on SQLite a
+/// per-connection trigger calls it for every revoked or deleted `sessions` row,
+/// whatever the statement (an account deletion's cascade included): see
+/// `db::connection`.
+pub fn note_local_change() {
+    LAST_LOCAL_CHANGE_US.fetch_max(clock_us(), Ordering::AcqRel);
+}
+
+/// When this process last revoked or deleted a session (`clock_us`), 0 if never.
+pub fn last_local_change_us() -> u64 {
+    LAST_LOCAL_CHANGE_US.load(Ordering::Acquire)
+}
+
+/// Serialises the unit tests that move or depend on the local change clock.
+#[cfg(test)]
+pub static CHANGE_CLOCK_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());

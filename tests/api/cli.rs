@@ -150,3 +150,47 @@ fn bad_input_exits_non_zero_with_a_one_line_reason() {
     assert!(secret.status.success());
     assert!(stdout(&secret).trim().len() >= 32);
 }
+
+#[tokio::test]
+async fn a_revocation_by_another_process_beats_a_warm_session_cache_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database_url(&dir);
+    let server = ServerProcess::start(&db, &[]).await;
+    let body: Value = browser()
+        .post(server.url("/api/auth/signup"))
+        .json(&serde_json::json!({ "email": "warm@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let me = || {
+        browser()
+            .get(server.url("/api/auth/me"))
+            .bearer_auth(&token)
+            .send()
+    };
+    // Warm whatever the server caches about this session, on every worker.
+    for _ in 0..20 {
+        assert_eq!(me().await.unwrap().status(), reqwest::StatusCode::OK);
+    }
+    let revoked = taskgate(
+        &db,
+        &["sessions", "revoke", "--user", "warm@example.com"],
+        "",
+    );
+    assert!(revoked.status.success());
+    let started = std::time::Instant::now();
+    loop {
+        if me().await.unwrap().status() == reqwest::StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "revocation not seen within 2 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -103,8 +103,16 @@ async fn completing_a_task_and_signing_in_are_confirmed_too() {
     let user = app.api_signup("flash2@example.com").await;
     let task = app.api_create_task(&user.access, "Confirm me").await;
     let client = browser();
-    app.web_login(&client, "flash2@example.com", PASSWORD, None).await;
-    let page = client.get(app.url("/tasks")).send().await.unwrap().text().await.unwrap();
+    app.web_login(&client, "flash2@example.com", PASSWORD, None)
+        .await;
+    let page = client
+        .get(app.url("/tasks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Signed in"));
     let csrf = csrf_in(&page).unwrap();
     let id = task["id"].as_str().unwrap();
@@ -114,6 +122,13 @@ async fn completing_a_task_and_signing_in_are_confirmed_too() {
         .send()
         .await
         .unwrap();
-    let page = client.get(app.url("/tasks")).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(app.url("/tasks"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Task completed"));
 }
