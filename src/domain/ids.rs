@@ -4,86 +4,61 @@ use std::fmt;
 
 use uuid::Uuid;
 
-/// The id of a signed-in user. Handlers get one only from the auth guard
-/// (`auth::guard`), and every task query requires one: that is how queries
-/// are always scoped to their owner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct UserId(Uuid);
+/// Declares a UUID newtype with a constructor (`$make` picks the UUID
+/// version), a parser, `Default` and hyphenated `Display`.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $make:expr, $parse_vis:vis) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $name(Uuid);
 
-impl UserId {
-    /// A fresh id for a new account.
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-    /// Parses a stored or claimed id; crate-private so handlers cannot mint one.
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        Uuid::parse_str(s).ok().map(Self)
-    }
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
+        impl $name {
+            /// A fresh id.
+            pub fn new() -> Self {
+                Self($make)
+            }
+
+            /// Parses an id; any malformed text is simply no id (`None`).
+            $parse_vis fn parse(s: &str) -> Option<Self> {
+                Uuid::parse_str(s).ok().map(Self)
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
 }
 
-impl Default for UserId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+uuid_id!(
+    /// The id of a signed-in user. Handlers get one only from the auth guard
+    /// (`auth::guard`), and every task query requires one: that is how queries
+    /// are always scoped to their owner. Parsing is crate-private so handlers
+    /// cannot mint one from request input.
+    UserId,
+    Uuid::new_v4(),
+    pub(crate)
+);
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+uuid_id!(
+    /// The id of a login session (the `sid` claim).
+    SessionId,
+    Uuid::new_v4(),
+    pub
+);
 
-/// The id of a login session (the `sid` claim).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SessionId(Uuid);
-
-impl SessionId {
-    pub fn new() -> Self {
-        Self(Uuid::new_v4())
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Uuid::parse_str(s).ok().map(Self)
-    }
-}
-
-impl Default for SessionId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
-
-/// The id of a task. Time-ordered (UUIDv7) so ties in `created_at` still sort
-/// in creation order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TaskId(Uuid);
-
-impl TaskId {
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-    /// Any malformed id simply is no task: callers turn `None` into the same 404 as a missing one.
-    pub fn parse(s: &str) -> Option<Self> {
-        Uuid::parse_str(s).ok().map(Self)
-    }
-}
-
-impl Default for TaskId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
+uuid_id!(
+    /// The id of a task. Time-ordered (UUIDv7) so ties in `created_at` still
+    /// sort in creation order. A malformed id gets the same 404 as a missing one.
+    TaskId,
+    Uuid::now_v7(),
+    pub
+);
