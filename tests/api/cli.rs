@@ -194,3 +194,37 @@ async fn a_revocation_by_another_process_beats_a_warm_session_cache_within_two_s
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+#[test]
+fn an_unreachable_or_missing_postgres_database_gets_a_one_line_reason() {
+    let port = free_port();
+    let unreachable = taskgate(
+        &format!("postgres://taskgate:secret@127.0.0.1:{port}/taskgate"),
+        &["migrate"],
+        "",
+    );
+    assert!(!unreachable.status.success());
+    let line = stderr(&unreachable);
+    assert_eq!(line.trim().lines().count(), 1, "{line}");
+    assert!(
+        line.contains("cannot connect to PostgreSQL") && line.contains("refused"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("secret"),
+        "the password is not echoed: {line}"
+    );
+
+    if on_postgres() {
+        let base = std::env::var("TEST_DATABASE_URL").unwrap();
+        let (server, _) = base.rsplit_once('/').unwrap();
+        let missing = taskgate(&format!("{server}/no_such_database_here"), &["migrate"], "");
+        assert!(!missing.status.success());
+        let line = stderr(&missing);
+        assert_eq!(line.trim().lines().count(), 1, "{line}");
+        assert!(
+            line.contains("no_such_database_here") && line.contains("does not exist"),
+            "{line}"
+        );
+    }
+}
