@@ -4,9 +4,13 @@
 use std::net::IpAddr;
 
 use actix_web::http::header;
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::config::{canonical, TrustedProxy};
+
+/// The client IP of this request, once computed (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
 
 /// Request origin facts recorded on sessions and in audit events.
 #[derive(Debug, Clone)]
@@ -38,7 +42,13 @@ impl ClientInfo {
 /// The socket peer, unless it is a trusted proxy: then the right-most address
 /// in `X-Forwarded-For` that is not itself trusted. A client can prepend
 /// anything to that header, so only hops added by our own proxies are believed.
+///
+/// Worked out once per request: the request-log middleware stores the
+/// answer as [`ClientIp`] and later callers read it back.
 pub fn client_ip(req: &HttpRequest, trusted: &[TrustedProxy]) -> IpAddr {
+    if let Some(ClientIp(ip)) = req.extensions().get::<ClientIp>() {
+        return *ip;
+    }
     let peer = req
         .peer_addr()
         .map_or(IpAddr::from([0, 0, 0, 0]), |a| canonical(a.ip()));

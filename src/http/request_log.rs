@@ -10,9 +10,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
+use actix_web::HttpMessage;
 use tracing::Instrument;
 
-use crate::auth::client::client_ip;
+use crate::auth::client::{client_ip, ClientIp};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,8 +36,11 @@ pub async fn log_request(
     // The client IP goes on the span so every event of this request carries it.
     let client_ip = req
         .app_data::<web::Data<AppState>>()
-        .map(|state| client_ip(req.request(), &state.config.trusted_proxies).to_string())
-        .unwrap_or_default();
+        .map(|state| client_ip(req.request(), &state.config.trusted_proxies));
+    if let Some(ip) = client_ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    let client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
     let span = tracing::info_span!("request", request_id = %id, client_ip = %client_ip);
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
