@@ -1019,15 +1019,7 @@ async fn cookie_authenticated_writes_with_the_pages_csrf_token_succeed() {
     let client = browser();
     let res = app.web_signup(&client, "vera@example.com").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let html = client
-        .get(app.url("/tasks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_in(&html).expect("csrf token on /tasks");
+    let csrf = app.csrf_from(&client, "/tasks").await;
 
     let created = client
         .post(app.url("/api/tasks"))
@@ -1067,15 +1059,7 @@ async fn cookie_authenticated_writes_with_a_wrong_csrf_token_are_403() {
     let client = browser();
     let res = app.web_signup(&client, "wes@example.com").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let html = client
-        .get(app.url("/tasks"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_in(&html).expect("csrf token on /tasks");
+    let csrf = app.csrf_from(&client, "/tasks").await;
     let wrong = format!("{csrf}x");
 
     let res = client

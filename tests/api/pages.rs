@@ -521,6 +521,41 @@ async fn signup_success_redirects_to_tasks_and_sets_both_auth_cookies() {
     assert!(html.contains("new@example.com"));
 }
 
+/// A refused sign-up: `status`, no auth cookie, the form again with the
+/// email kept and the password echoed nowhere in the page.
+async fn assert_signup_form_again(
+    res: reqwest::Response,
+    status: StatusCode,
+    email: &str,
+    password: &str,
+) {
+    assert_eq!(res.status(), status);
+    let cookies = set_cookies(&res);
+    assert!(
+        !sets_live(&cookies, "tg_access") && !sets_live(&cookies, "tg_refresh"),
+        "{cookies:?}"
+    );
+    let html = res.text().await.unwrap();
+    let form = form_html(&html, "/signup").expect("the form again");
+    let fields = inputs(form);
+    let find = |name: &str| {
+        fields
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| i.value.clone())
+    };
+    assert_eq!(find("email").expect("email input"), email, "email kept");
+    assert_eq!(
+        find("password").expect("password input"),
+        "",
+        "password echoed in the form"
+    );
+    assert!(
+        !html.contains(password),
+        "password echoed somewhere in the page"
+    );
+}
+
 #[tokio::test]
 async fn signup_with_a_common_password_is_422_with_the_form_again_the_email_kept_and_no_cookie() {
     let app = spawn_app().await;
@@ -539,29 +574,13 @@ async fn signup_with_a_common_password_is_422_with_the_form_again_the_email_kept
         ],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let cookies = set_cookies(&res);
-    assert!(
-        !sets_live(&cookies, "tg_access") && !sets_live(&cookies, "tg_refresh"),
-        "{cookies:?}"
-    );
-    let html = res.text().await.unwrap();
-    let form = form_html(&html, "/signup").expect("the form again");
-    let fields = inputs(form);
-    let email = fields
-        .iter()
-        .find(|i| i.name == "email")
-        .expect("email input");
-    assert_eq!(email.value, "weak@example.com", "email kept");
-    let password = fields
-        .iter()
-        .find(|i| i.name == "password")
-        .expect("password input");
-    assert_eq!(password.value, "", "password echoed in the form");
-    assert!(
-        !html.contains(weak),
-        "password echoed somewhere in the page"
-    );
+    assert_signup_form_again(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak@example.com",
+        weak,
+    )
+    .await;
     assert_eq!(
         api_login_status(&app, "weak@example.com", weak).await,
         StatusCode::UNAUTHORIZED,
@@ -588,24 +607,13 @@ async fn signup_with_a_taken_email_is_409_with_the_form_again_the_email_kept_and
         ],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let cookies = set_cookies(&res);
-    assert!(
-        !sets_live(&cookies, "tg_access") && !sets_live(&cookies, "tg_refresh"),
-        "{cookies:?}"
-    );
-    let html = res.text().await.unwrap();
-    let form = form_html(&html, "/signup").expect("the form again");
-    let fields = inputs(form);
-    assert_eq!(
-        fields
-            .iter()
-            .find(|i| i.name == "email")
-            .expect("email")
-            .value,
-        "taken@example.com"
-    );
-    assert!(!html.contains(other_password), "password echoed");
+    assert_signup_form_again(
+        res,
+        StatusCode::CONFLICT,
+        "taken@example.com",
+        other_password,
+    )
+    .await;
     assert_eq!(
         api_login_status(&app, "taken@example.com", other_password).await,
         StatusCode::UNAUTHORIZED
