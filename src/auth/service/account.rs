@@ -1,5 +1,7 @@
 //! The signed-in user's own account: logout, sessions, password, deletion.
 
+use diesel::Connection;
+
 use crate::auth::client::ClientInfo;
 use crate::auth::guard::Authenticated;
 use crate::db::users::User;
@@ -80,7 +82,7 @@ pub async fn change_password(
     let hash = state.hasher.hash(new).await?;
     let (uid, sid) = (auth.user_id, auth.session_id);
     let revoked = db::run(&state.pool, move |conn| {
-        conn_transaction(conn, |conn| {
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
             users::set_password_hash(conn, uid, &hash)?;
             sessions::revoke_others(conn, uid, sid)
         })
@@ -103,12 +105,4 @@ pub async fn delete_account(
     db::run(&state.pool, move |conn| users::delete(conn, uid)).await?;
     tracing::info!(target: "audit", event = "account_deleted", user_id = %uid, session_id = %auth.session_id, client_ip = %client.ip);
     Ok(())
-}
-
-fn conn_transaction<T>(
-    conn: &mut db::AnyConnection,
-    f: impl FnOnce(&mut db::AnyConnection) -> diesel::QueryResult<T>,
-) -> diesel::QueryResult<T> {
-    use diesel::Connection;
-    conn.transaction(f)
 }

@@ -116,19 +116,8 @@ pub async fn login(
         Password::presented(body.password),
         &client,
     )
-    .await
-    .map_err(login_error)?;
+    .await?;
     Ok(token_response(&state, &issued, false))
-}
-
-/// The login failure carries the generic message, whatever went wrong.
-fn login_error(e: AppError) -> AppError {
-    match e {
-        AppError::Unauthorized { .. } => AppError::Unauthorized {
-            token_refused: false,
-        },
-        other => other,
-    }
 }
 
 /// Public (the refresh token is the credential): rotates the pair.
