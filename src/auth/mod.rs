@@ -1,6 +1,7 @@
 //! Everything security-sensitive: password hashing, tokens, the request
-//! guard, CSRF, auth cookies, and the account flows built from them.
+//! guard, CSRF, auth cookies, rate limits, and the account flows built from them.
 
+pub mod audit;
 pub mod client;
 pub mod cookies;
 pub mod csrf;

@@ -8,15 +8,16 @@
 //! so a burst of logins spread over the blocking pool's threads grew the
 //! process past 1 GiB. Now it holds at most `max_concurrent` × 19 MiB.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::Semaphore;
 
 use crate::domain::Password;
-use crate::error::AppError;
+use crate::error::Fault;
 
 /// The contract's minimum: m = 19456 KiB, t = 2, p = 1 (OWASP's Argon2id baseline).
 const M_COST: u32 = 19_456;
@@ -25,9 +26,14 @@ const P_COST: u32 = 1;
 /// Length of the hash we store, in bytes.
 const OUTPUT_LEN: usize = 32;
 
-fn params() -> Result<Params, AppError> {
+/// Hashes allowed to wait for a permit, per permit: beyond this, callers get
+/// 503 at once instead of queueing without end (at ~30 ms a hash, the last in
+/// line waits about half a second).
+const QUEUE_PER_PERMIT: usize = 16;
+
+fn params() -> Result<Params, Fault> {
     Params::new(M_COST, T_COST, P_COST, Some(OUTPUT_LEN))
-        .map_err(|e| AppError::Internal(anyhow!("argon2 params: {e}")))
+        .map_err(|e| Fault::internal(format!("argon2 params: {e}")))
 }
 
 /// Argon2 working memory: one 1 KiB block per KiB of `m`.
@@ -53,6 +59,9 @@ pub struct Verdict {
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    /// Hashes waiting for a permit or running, and how many may.
+    in_line: Arc<AtomicUsize>,
+    max_in_line: usize,
     /// Working memory of finished hashes, for the next ones. A buffer is only
     /// made by a hash holding a permit that finds this empty, so there are
     /// never more buffers than permits.
@@ -66,15 +75,25 @@ impl Hasher {
     pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
         let dummy = hash_now("taskgate dummy password for timing")
             .context("cannot compute the dummy hash")?;
+        let permits = max_concurrent.max(1);
         Ok(Self {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(permits)),
+            in_line: Arc::new(AtomicUsize::new(0)),
+            max_in_line: permits * (QUEUE_PER_PERMIT + 1),
             spare: Arc::new(Mutex::new(Vec::new())),
             dummy_hash: dummy.into(),
         })
     }
 
+    /// Hashes waiting for their turn right now (a metrics gauge).
+    pub fn waiting(&self) -> usize {
+        self.in_line
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.permits.available_permits())
+    }
+
     /// Hashes a new password into a PHC string.
-    pub async fn hash(&self, password: Password) -> Result<String, AppError> {
+    pub async fn hash(&self, password: Password) -> Result<String, Fault> {
         self.blocking(move |memory| hash_with(password.expose(), memory))
             .await
     }
@@ -85,7 +104,7 @@ impl Hasher {
         &self,
         password: Password,
         stored: Option<String>,
-    ) -> Result<Verdict, AppError> {
+    ) -> Result<Verdict, Fault> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let verdict = self
@@ -99,13 +118,14 @@ impl Hasher {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Memory) -> Result<T, AppError> + Send + 'static,
-    ) -> Result<T, AppError> {
+        f: impl FnOnce(&mut Memory) -> Result<T, Fault> + Send + 'static,
+    ) -> Result<T, Fault> {
+        let _place = InLine::join(&self.in_line, self.max_in_line)?;
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|e| AppError::Internal(anyhow!("hash semaphore closed: {e}")))?;
+            .map_err(|e| Fault::internal(format!("hash semaphore closed: {e}")))?;
         let spare = Arc::clone(&self.spare);
         actix_web::web::block(move || {
             let taken = spare.lock().ok().and_then(|mut s| s.pop());
@@ -117,25 +137,48 @@ impl Hasher {
             result
         })
         .await
-        .map_err(|e| AppError::Internal(anyhow!("hashing task failed: {e}")))?
+        .map_err(|e| Fault::internal(format!("hashing task failed: {e}")))?
+    }
+}
+
+/// A place in the hashing line, given back when dropped (also when the
+/// request is cancelled while waiting).
+struct InLine<'a>(&'a AtomicUsize);
+
+impl<'a> InLine<'a> {
+    fn join(line: &'a AtomicUsize, max: usize) -> Result<Self, Fault> {
+        let before = line.fetch_add(1, Ordering::AcqRel);
+        let place = Self(line);
+        if before >= max {
+            return Err(Fault::Busy {
+                retry_after_secs: 1,
+            });
+        }
+        Ok(place)
+    }
+}
+
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 /// Hashes with freshly allocated memory (start-up's dummy hash, tests).
-fn hash_now(password: &str) -> Result<String, AppError> {
+fn hash_now(password: &str) -> Result<String, Fault> {
     hash_with(password, &mut new_memory())
 }
 
 /// Verifies with freshly allocated memory (tests).
 #[cfg(test)]
-fn verify_now(password: &str, stored: &str) -> Result<Verdict, AppError> {
+fn verify_now(password: &str, stored: &str) -> Result<Verdict, Fault> {
     verify_with(password, stored, &mut Vec::new())
 }
 
 /// Argon2id v19 at our parameters, with a random 16-byte salt, as a PHC string
 /// (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), computed in `memory`.
-fn hash_with(password: &str, memory: &mut Memory) -> Result<String, AppError> {
-    let failed = |e: &dyn std::fmt::Display| AppError::Internal(anyhow!("hashing failed: {e}"));
+fn hash_with(password: &str, memory: &mut Memory) -> Result<String, Fault> {
+    let failed = |e: &dyn std::fmt::Display| Fault::internal(format!("hashing failed: {e}"));
     let params = params()?;
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_buf = [0u8; 64];
@@ -162,7 +205,7 @@ fn fit(memory: &mut Memory, blocks: usize) {
     }
 }
 
-fn verify_with(password: &str, stored: &str, memory: &mut Memory) -> Result<Verdict, AppError> {
+fn verify_with(password: &str, stored: &str, memory: &mut Memory) -> Result<Verdict, Fault> {
     // A hash we cannot parse is treated as a failed match, not an error:
     // the account simply cannot log in until an operator resets it.
     let Ok(parsed) = PasswordHash::new(stored) else {

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::{SessionId, UserId};
-use crate::error::AppError;
+use crate::error::Fault;
 
 /// Issuer and audience of every token.
 pub const ISSUER: &str = "taskgate";
@@ -74,7 +74,7 @@ impl TokenKeys {
     }
 
     /// Signs a fresh access token for a session.
-    pub fn issue(&self, user_id: UserId, session_id: SessionId) -> Result<String, AppError> {
+    pub fn issue(&self, user_id: UserId, session_id: SessionId) -> Result<String, Fault> {
         let now = chrono::Utc::now().timestamp();
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = Claims {
@@ -88,7 +88,7 @@ impl TokenKeys {
             jti: Uuid::new_v4().to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot sign a token: {e}")))
+            .map_err(|e| Fault::internal(format!("cannot sign a token: {e}")))
     }
 
     /// Verifies signature, algorithm, header type and claims; `None` for any failure.

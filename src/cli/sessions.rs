@@ -1,11 +1,11 @@
 //! `taskgate sessions list|revoke`.
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{ArgGroup, Subcommand};
 use serde::Serialize;
 
 use super::output;
-use super::users::{describe, find};
+use super::users::find;
 use crate::db::{self, sessions};
 use crate::http::api::dto::rfc3339;
 use crate::state::AppState;
@@ -44,27 +44,21 @@ pub async fn run(cmd: SessionsCommand, state: &AppState) -> anyhow::Result<()> {
     match cmd {
         SessionsCommand::List { user, json } => {
             let owner = match user {
-                Some(email) => Some(
-                    find(state, &email)
-                        .await?
-                        .user_id()
-                        .context("stored user id is not a UUID")?,
-                ),
+                Some(email) => Some(find(state, &email).await?.id),
                 None => None,
             };
             let idle = state.session_idle;
             let rows = db::run(&state.pool, move |conn| {
                 sessions::list_all_live(conn, owner, db::now(), idle)
             })
-            .await
-            .map_err(describe)?;
+            .await?;
             let rows: Vec<SessionRow> = rows
                 .into_iter()
                 .map(|s| SessionRow {
                     created_at: rfc3339(s.created_at),
                     last_used_at: rfc3339(s.last_used_at),
-                    id: s.id,
-                    user_id: s.user_id,
+                    id: s.id.to_string(),
+                    user_id: s.user_id.to_string(),
                     user_agent: s.user_agent,
                     ip: s.ip,
                 })
@@ -86,18 +80,15 @@ pub async fn run(cmd: SessionsCommand, state: &AppState) -> anyhow::Result<()> {
         }
         SessionsCommand::Revoke { user, all } => {
             let owner = match (user, all) {
-                (Some(email), false) => Some(
-                    find(state, &email)
-                        .await?
-                        .user_id()
-                        .context("stored user id is not a UUID")?,
-                ),
+                (Some(email), false) => Some(find(state, &email).await?.id),
                 (None, true) => None,
                 _ => bail!("give exactly one of --user EMAIL or --all"),
             };
-            let n = db::run(&state.pool, move |conn| sessions::revoke_all(conn, owner))
-                .await
-                .map_err(describe)?;
+            let n = db::write(&state.pool, move |conn| match owner {
+                Some(user) => sessions::revoke_others(conn, user, None),
+                None => sessions::revoke_everyone(conn),
+            })
+            .await?;
             tracing::info!(target: "audit", event = "sessions_revoked", count = n, via = "cli");
             println!("revoked {n} session(s)");
             Ok(())

@@ -7,10 +7,10 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::output;
-use crate::auth::service::{self, Signup};
+use crate::auth::service::{self, Signup, SignupError};
 use crate::db::{self, users};
 use crate::domain::Email;
-use crate::error::AppError;
+use crate::error::FieldErrors;
 use crate::http::api::dto::rfc3339;
 use crate::state::AppState;
 
@@ -48,7 +48,7 @@ struct UserRow {
 
 fn row(u: &users::User) -> UserRow {
     UserRow {
-        id: u.id.clone(),
+        id: u.id.to_string(),
         email: u.email.clone(),
         name: u.name.clone(),
         created_at: rfc3339(u.created_at),
@@ -58,9 +58,7 @@ fn row(u: &users::User) -> UserRow {
 pub async fn run(cmd: UsersCommand, state: &AppState) -> anyhow::Result<()> {
     match cmd {
         UsersCommand::List { json } => {
-            let all = db::run(&state.pool, users::list_all)
-                .await
-                .map_err(describe)?;
+            let all = db::run(&state.pool, users::list_all).await?;
             let rows: Vec<UserRow> = all.iter().map(row).collect();
             output::print(json, &["ID", "EMAIL", "NAME", "CREATED"], &rows, |r| {
                 vec![
@@ -79,10 +77,13 @@ pub async fn run(cmd: UsersCommand, state: &AppState) -> anyhow::Result<()> {
                 .context("cannot read the password from standard input")?;
             let password = password.strip_suffix('\n').unwrap_or(&password);
             let password = password.strip_suffix('\r').unwrap_or(password).to_owned();
-            let input = Signup::parse(&email, password, &name).map_err(describe)?;
-            let (user, _) = service::create_account(state, input)
+            let input = Signup::parse(&email, password, &name).map_err(describe_fields)?;
+            let user = service::create_account(state, input)
                 .await
-                .map_err(describe)?;
+                .map_err(|e| match e {
+                    SignupError::EmailTaken => anyhow::anyhow!("{e}"),
+                    SignupError::Fault(f) => f.into(),
+                })?;
             tracing::info!(target: "audit", event = "signup", user_id = %user.id, via = "cli");
             output::print(
                 json,
@@ -100,10 +101,8 @@ pub async fn run(cmd: UsersCommand, state: &AppState) -> anyhow::Result<()> {
         }
         UsersCommand::Delete { email } => {
             let user = find(state, &email).await?;
-            let id = user.user_id().context("stored user id is not a UUID")?;
-            db::run(&state.pool, move |conn| users::delete(conn, id))
-                .await
-                .map_err(describe)?;
+            let id = user.id;
+            db::write(&state.pool, move |conn| users::delete(conn, id)).await?;
             tracing::info!(target: "audit", event = "account_deleted", user_id = %id, via = "cli");
             println!("deleted {}", user.email);
             Ok(())
@@ -114,26 +113,17 @@ pub async fn run(cmd: UsersCommand, state: &AppState) -> anyhow::Result<()> {
 /// The account with this email, or a clear error.
 pub async fn find(state: &AppState, email: &str) -> anyhow::Result<users::User> {
     let parsed = Email::parse(email).map_err(|e| anyhow::anyhow!("'{email}': {e}"))?;
-    match db::run(&state.pool, move |conn| users::find_by_email(conn, &parsed))
-        .await
-        .map_err(describe)?
-    {
+    match db::run(&state.pool, move |conn| users::find_by_email(conn, &parsed)).await? {
         Some(u) => Ok(u),
         None => bail!("no account with email '{email}'"),
     }
 }
 
-/// Turns an `AppError` into a message a person can act on.
-pub fn describe(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Validation(fields) => {
-            anyhow::anyhow!(fields
-                .iter()
-                .map(|(f, r)| format!("{f}: {r}"))
-                .collect::<Vec<_>>()
-                .join("; "))
-        }
-        AppError::Internal(inner) => inner,
-        other => anyhow::anyhow!("{other}"),
-    }
+/// Validation failures as one line a person can act on.
+pub fn describe_fields(fields: FieldErrors) -> anyhow::Error {
+    anyhow::anyhow!(fields
+        .iter()
+        .map(|(f, r)| format!("{f}: {r}"))
+        .collect::<Vec<_>>()
+        .join("; "))
 }

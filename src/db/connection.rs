@@ -8,8 +8,8 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
+use super::session_cache;
 use crate::config::DatabaseUrl;
-use crate::db::sessions;
 
 /// A connection to whichever engine `DATABASE_URL` names. All queries are
 /// written once against this type.
@@ -20,39 +20,10 @@ pub enum AnyConnection {
 }
 
 /// Settings every pooled SQLite connection needs. WAL is set once at start-up
-/// (see `db::prepare_sqlite`), not here: setting it per connection races.
+/// (in `db::build_pool`), not here: setting it per connection races.
 const SQLITE_PER_CONNECTION: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = FULL;";
-
-diesel::define_sql_function! {
-    /// Implemented in Rust on every pooled SQLite connection: tells the guard's
-    /// session cache that this process revoked or deleted a session.
-    fn taskgate_session_changed() -> diesel::sql_types::Integer;
-}
-
-/// Per-connection (TEMP) triggers that call `taskgate_session_changed()` for every
-/// session row revoked or deleted through this connection, whatever the
-/// statement: a logout, a password change, a refresh-token reuse, an account
-/// deletion's cascade. They live only in this connection, never in the file.
-const SQLITE_SESSION_TRIGGERS: &str = "\
-     CREATE TEMP TRIGGER IF NOT EXISTS taskgate_session_revoked \
-         AFTER UPDATE OF id, user_id, expires_at, revoked_at ON main.sessions \
-         BEGIN SELECT taskgate_session_changed(); END; \
-     CREATE TEMP TRIGGER IF NOT EXISTS taskgate_session_deleted \
-         AFTER DELETE ON main.sessions \
-         BEGIN SELECT taskgate_session_changed(); END;";
-
-/// Installs the session-change triggers on a SQLite connection (the function
-/// itself is registered when the connection opens). False while the `sessions`
-/// table does not exist yet (a fresh file before its migrations); `db::run`
-/// tries again then. PostgreSQL needs nothing: true.
-pub fn install_session_hooks(conn: &mut AnyConnection) -> bool {
-    match conn {
-        AnyConnection::Sqlite(c) => c.batch_execute(SQLITE_SESSION_TRIGGERS).is_ok(),
-        AnyConnection::Postgres(_) => true,
-    }
-}
 
 /// Process-wide SQLite settings that no PRAGMA reaches, applied once before
 /// the first connection opens:
@@ -107,7 +78,7 @@ unsafe extern "C" fn on_sqlite_open(
 pub struct PooledConn {
     pub inner: AnyConnection,
     pub broken: bool,
-    /// The session-change triggers are installed (see `install_session_hooks`).
+    /// The session-change triggers are installed (see `session_cache`).
     pub session_hooks: bool,
 }
 
@@ -133,11 +104,7 @@ impl Manager {
                     SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PER_CONNECTION)
                     .map_err(r2d2::Error::QueryError)?;
-                taskgate_session_changed_utils::register_nondeterministic_impl(&conn, || {
-                    sessions::note_local_change();
-                    0
-                })
-                .map_err(r2d2::Error::QueryError)?;
+                session_cache::register(&conn).map_err(r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
@@ -153,7 +120,7 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<PooledConn, r2d2::Error> {
         self.open().map(|mut inner| PooledConn {
-            session_hooks: install_session_hooks(&mut inner),
+            session_hooks: session_cache::install_triggers(&mut inner),
             inner,
             broken: false,
         })
@@ -168,48 +135,5 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, pooled: &mut PooledConn) -> bool {
         pooled.broken
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn revoking_or_deleting_session_rows_is_noticed_through_the_triggers() {
-        let _clock = sessions::CHANGE_CLOCK_TESTS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let dir = tempfile::tempdir().unwrap();
-        let manager = Manager::new(DatabaseUrl::Sqlite(dir.path().join("hooks.db")));
-        let mut conn = manager.open().unwrap();
-        assert!(!install_session_hooks(&mut conn), "no sessions table yet");
-        conn.batch_execute(
-            "CREATE TABLE users (id TEXT NOT NULL PRIMARY KEY); \
-             CREATE TABLE sessions (id TEXT NOT NULL PRIMARY KEY, \
-                 user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE, \
-                 last_used_at TEXT, expires_at TEXT, revoked_at TEXT); \
-             INSERT INTO users VALUES ('u'); \
-             INSERT INTO sessions VALUES ('s1', 'u', 'x', 'y', NULL), ('s2', 'u', 'x', 'y', NULL);",
-        )
-        .unwrap();
-        assert!(install_session_hooks(&mut conn));
-        assert!(
-            install_session_hooks(&mut conn),
-            "installing twice is harmless"
-        );
-
-        let before = sessions::last_local_change_us();
-        conn.batch_execute("UPDATE sessions SET revoked_at = 'now' WHERE id = 's1'")
-            .unwrap();
-        let revoked = sessions::last_local_change_us();
-        assert!(revoked > before, "a revocation is noticed");
-
-        conn.batch_execute("DELETE FROM users WHERE id = 'u'")
-            .unwrap();
-        assert!(
-            sessions::last_local_change_us() > revoked,
-            "sessions deleted by an account's cascade are noticed"
-        );
     }
 }

@@ -1,18 +1,26 @@
 //! The `users` table: accounts and their password hashes.
 
+use std::fmt;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::users;
-use super::AnyConnection;
+use super::{AnyConnection, UniqueIndex};
 use crate::domain::{Email, UserId};
 
+/// The unique index on `users.email` (the migration names it).
+pub const EMAIL_UNIQUE: UniqueIndex = UniqueIndex {
+    name: "users_email_key",
+    columns: "users.email",
+};
+
 /// An account as stored. The hash never leaves the server: response DTOs are
-/// built field by field and never serialise this struct.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// built field by field, and `Debug` leaves the hash out.
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: Option<String>,
     pub password_hash: String,
@@ -20,18 +28,22 @@ pub struct User {
     pub updated_at: NaiveDateTime,
 }
 
-impl User {
-    /// The owner id, as the rest of the code passes it around.
-    pub fn user_id(&self) -> Option<UserId> {
-        UserId::parse(&self.id)
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password_hash", &"***")
+            .finish_non_exhaustive()
     }
 }
 
 /// A row to insert; it has no database-made fields, so it cannot be confused with `User`.
-#[derive(Debug, Insertable)]
+#[derive(Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser<'a> {
-    pub id: String,
+    pub id: UserId,
     pub email: &'a str,
     pub name: Option<&'a str>,
     pub password_hash: &'a str,
@@ -39,7 +51,7 @@ pub struct NewUser<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// Inserts an account; a taken email comes back as a unique violation.
+/// Inserts an account; a taken email comes back as a unique violation of [`EMAIL_UNIQUE`].
 pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values(new)
@@ -57,7 +69,7 @@ pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> QueryResult<Opt
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table
-        .find(id.to_string())
+        .find(id)
         .select(User::as_select())
         .first(conn)
         .optional()
@@ -65,7 +77,7 @@ pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
 
 /// Replaces the stored hash (password change, or a re-hash with stronger parameters).
 pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id.to_string()))
+    diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),
             users::updated_at.eq(super::now()),
@@ -76,7 +88,7 @@ pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> Qu
 
 /// Deletes the account; sessions, refresh tokens and tasks go with it (ON DELETE CASCADE).
 pub fn delete(conn: &mut AnyConnection, id: UserId) -> QueryResult<bool> {
-    diesel::delete(users::table.find(id.to_string()))
+    diesel::delete(users::table.find(id))
         .execute(conn)
         .map(|n| n > 0)
 }

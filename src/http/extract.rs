@@ -1,34 +1,120 @@
-//! Extractor settings: body limits and how malformed input becomes a clear
-//! 4xx (never a 500): JSON for the API, an HTML error page for forms.
+//! Reading request bodies: the contract's 64 KiB limit, a read timeout, and
+//! clear 4xx answers for anything malformed (never a 500): JSON for the API,
+//! an HTML error page for forms (see `csrf_form`).
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError};
-use actix_web::{web, HttpRequest};
+use std::time::Duration;
 
-use crate::error::{ApiError, AppError, PageError};
+use actix_web::dev::Payload;
+use actix_web::error::{PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::http::error::{ApiError, PageError};
 
 /// The contract's body limit, for JSON and forms alike.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// A body must arrive within this long (the contract allows at most 60 s):
+/// a client trickling bytes cannot hold a worker's attention for ever.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// JSON bodies: must be `application/json`, at most 64 KiB, well-formed.
-pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(BODY_LIMIT)
-        .content_type_required(true)
-        .content_type(|mime| mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
-        .error_handler(|err, _req: &HttpRequest| ApiError(json_error(&err)).into())
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    TimedOut,
+    Broken,
 }
 
-fn json_error(err: &JsonPayloadError) -> AppError {
-    match err {
-        JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            AppError::PayloadTooLarge
+impl From<BodyError> for AppError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => AppError::PayloadTooLarge,
+            BodyError::TimedOut => AppError::BadRequest("the request body took too long".into()),
+            BodyError::Broken => AppError::BadRequest("the request body could not be read".into()),
         }
-        JsonPayloadError::Deserialize(e) if e.is_data() => shape_error(&e.to_string()),
-        JsonPayloadError::Deserialize(_) => {
-            AppError::BadRequest("the body is not valid JSON".into())
+    }
+}
+
+/// Reads the whole body, at most [`BODY_LIMIT`] bytes within [`BODY_TIMEOUT`].
+pub async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<Vec<u8>, BodyError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(BodyError::TooLarge);
+    }
+    let read = async {
+        let mut body = Vec::with_capacity(declared.unwrap_or(0));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| BodyError::Broken)?;
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(BodyError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
         }
-        _ => AppError::BadRequest("the request body could not be read".into()),
+        Ok(body)
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .map_err(|_| BodyError::TimedOut)?
+}
+
+/// True for `application/json` and `application/<anything>+json`; not `text/json`.
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(Ok(mime)) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().map(str::parse::<mime::Mime>))
+    else {
+        return false;
+    };
+    mime.as_ref().is_ok_and(|m| {
+        m.type_() == mime::APPLICATION
+            && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+    })
+}
+
+/// A JSON request body: `application/json`, at most 64 KiB, well-formed (else
+/// 400), of the expected shape (else 422 naming the field).
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError(AppError::UnsupportedMediaType));
+            }
+            let body = read_body(&req, payload).await?;
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|_| AppError::BadRequest("the body is not valid JSON".into()))?;
+            T::deserialize(value)
+                .map(Json)
+                .map_err(|e| ApiError(shape_error(&e.to_string())))
+        })
     }
 }
 
@@ -43,6 +129,32 @@ fn shape_error(message: &str) -> AppError {
     AppError::field(field, reason)
 }
 
+/// For routes that take no body: none, or an empty one, is fine; anything
+/// else must still be JSON (415) of at most 64 KiB (413) that parses (400).
+pub struct NoBody;
+
+impl FromRequest for NoBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, payload).await?;
+            if body.is_empty() {
+                return Ok(NoBody);
+            }
+            if !is_json(&req) {
+                return Err(ApiError(AppError::UnsupportedMediaType));
+            }
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .map(|_| NoBody)
+                .map_err(|_| ApiError(AppError::BadRequest("the body is not valid JSON".into())))
+        })
+    }
+}
+
 /// Query strings on the API: malformed ones are 400.
 pub fn api_query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
@@ -54,20 +166,6 @@ pub fn api_query_config() -> web::QueryConfig {
 pub fn api_path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|_: PathError, _req| ApiError(AppError::NotFound).into())
-}
-
-/// Forms: at most 64 KiB; anything unreadable is a 400 page (415 for another content type).
-pub fn form_config() -> web::FormConfig {
-    web::FormConfig::default()
-        .limit(BODY_LIMIT)
-        .error_handler(|err: UrlencodedError, _req| {
-            let e = match err {
-                UrlencodedError::ContentType => AppError::UnsupportedMediaType,
-                UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge,
-                other => AppError::BadRequest(format!("the form could not be read: {other}")),
-            };
-            PageError(e).into()
-        })
 }
 
 /// Page paths that do not parse are a 404 page.

@@ -1,13 +1,18 @@
 //! Response finishing, applied to every response: security headers,
-//! `Cache-Control: no-store` on dynamic content, and cookies queued by the guard.
+//! `Cache-Control: no-store` on dynamic content, cookies queued by the guard,
+//! and error pages drawn with the visitor's layout.
 
-use actix_web::body::MessageBody;
+use actix_session::SessionExt;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::{web, HttpMessage, HttpResponse};
 
 use crate::auth::cookies::PendingCookies;
+use crate::auth::Authenticated;
+use crate::http::error::ErrorPage;
+use crate::http::layout::{self, Layout};
 use crate::state::AppState;
 
 /// No inline script or style anywhere; forms post only to us; no framing.
@@ -25,8 +30,8 @@ const FIXED: [(HeaderName, &str); 4] = [
 pub async fn finish(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let mut res = next.call(req).await?;
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let mut res = draw_error_page(next.call(req).await?.map_into_boxed_body());
     let pending = res.request().extensions_mut().remove::<PendingCookies>();
     if let Some(PendingCookies(cookies)) = pending {
         // A cookie the handler set itself (logout clearing them, say) wins.
@@ -65,4 +70,30 @@ pub async fn finish(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(res)
+}
+
+/// A `PageError` left an [`ErrorPage`] on its response: draw it now that the
+/// request (who is signed in, the session's CSRF token) is at hand, so the
+/// error page shows the same navigation as every other page.
+fn draw_error_page(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let Some(page) = res.response().extensions().get::<ErrorPage>().cloned() else {
+        return res;
+    };
+    let signed_in = res.request().extensions().get::<Authenticated>().is_some();
+    let html = Layout::new(&res.request().get_session(), signed_in)
+        .and_then(|layout| layout::error_page(layout, page.status, &page.message));
+    let Ok(html) = html else {
+        return res;
+    };
+    let (req, old) = res.into_parts();
+    let mut drawn = HttpResponse::build(old.status());
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            drawn.append_header((name.clone(), value.clone()));
+        }
+    }
+    let drawn = drawn
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(html);
+    ServiceResponse::new(req, drawn)
 }

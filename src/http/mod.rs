@@ -1,9 +1,14 @@
 //! HTTP routing: which path goes to which handler. Pages live in `pages/`,
-//! the JSON API in `api/`; `headers` adds what every response needs.
+//! the JSON API in `api/`; `headers` adds what every response needs, `error`
+//! renders failures and `outcomes` maps the flows' outcomes to statuses.
 
 pub mod api;
+pub mod csrf_form;
+pub mod error;
 pub mod extract;
 pub mod headers;
+pub mod layout;
+pub mod outcomes;
 pub mod pages;
 pub mod ready;
 pub mod request_log;

@@ -1,6 +1,7 @@
-//! Middleware that counts login and sign-up POSTs per client IP before any
-//! parsing, so malformed attempts count too. Over the limit: 429 with
-//! `Retry-After`, as JSON under `/api` and as a page elsewhere.
+//! Middleware that counts attempts per client IP before any parsing, so
+//! malformed attempts count too: login, sign-up, and the routes that re-check
+//! a password. Over the limit: 429 with `Retry-After`, as JSON under `/api`
+//! and as a page elsewhere.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -9,19 +10,21 @@ use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
 use crate::auth::client::client_ip;
-use crate::error::{ApiError, PageError};
+use crate::error::AppError;
+use crate::http::error::{ApiError, PageError};
 use crate::state::AppState;
 
-/// For `middleware::from_fn` on the login and sign-up resources.
+/// For `middleware::from_fn` on the attempt routes; GETs (the forms) are free.
 pub async fn auth_attempts(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if req.method() == Method::POST {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
         if let Some(state) = req.app_data::<web::Data<AppState>>() {
             let ip = client_ip(req.request(), &state.config.trusted_proxies);
             if let Err(limited) = state.limits.check_ip(ip) {
                 tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = req.path());
+                let limited = AppError::from(limited);
                 let res = if req.path().starts_with("/api/") {
                     ApiError(limited).error_response()
                 } else {

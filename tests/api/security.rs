@@ -385,7 +385,7 @@ async fn a_weaker_stored_hash_is_rehashed_at_contract_strength_on_the_next_login
     {
         let mut conn = pool.get().unwrap();
         let conn: &mut db::connection::PooledConn = &mut conn;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = taskgate::domain::UserId::new();
         let row = users::NewUser {
             id,
             email: "legacy@example.com",

@@ -6,65 +6,68 @@ use crate::auth::client::ClientInfo;
 use crate::auth::guard::Authenticated;
 use crate::db::users::User;
 use crate::db::{self, sessions, users};
-use crate::domain::{Password, SessionId};
-use crate::error::AppError;
+use crate::domain::{Password, PasswordError, SessionId};
+use crate::error::Fault;
 use crate::state::AppState;
+
+use super::reauth::{confirm_password, ReauthError};
 
 /// Revokes the caller's current session.
 pub async fn logout(
     state: &AppState,
     auth: &Authenticated,
     client: &ClientInfo,
-) -> Result<(), AppError> {
-    let (sid, uid) = (auth.session_id, auth.user_id);
-    db::run(&state.pool, move |conn| sessions::revoke(conn, sid, uid)).await?;
+) -> Result<(), Fault> {
+    let (sid, uid) = (auth.session_id(), auth.user_id());
+    db::write(&state.pool, move |conn| sessions::revoke(conn, sid, uid)).await?;
     tracing::info!(target: "audit", event = "logout", user_id = %uid, session_id = %sid, client_ip = %client.ip);
     Ok(())
 }
 
-/// Revokes one of the caller's sessions; another user's (or a missing) one is `NotFound`.
+/// Why a session could not be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    /// Not one of the caller's live sessions (another user's, or none).
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// Revokes one of the caller's sessions.
 pub async fn revoke_session(
     state: &AppState,
     auth: &Authenticated,
     target: Option<SessionId>,
     client: &ClientInfo,
-) -> Result<(), AppError> {
-    let target = target.ok_or(AppError::NotFound)?;
-    let uid = auth.user_id;
-    if !db::run(&state.pool, move |conn| sessions::revoke(conn, target, uid)).await? {
-        return Err(AppError::NotFound);
+) -> Result<(), RevokeError> {
+    let target = target.ok_or(RevokeError::NotFound)?;
+    let uid = auth.user_id();
+    if !db::write(&state.pool, move |conn| sessions::revoke(conn, target, uid)).await? {
+        return Err(RevokeError::NotFound);
     }
-    tracing::info!(target: "audit", event = "session_revoked", user_id = %uid, session_id = %auth.session_id, revoked_session_id = %target, client_ip = %client.ip);
+    tracing::info!(target: "audit", event = "session_revoked", user_id = %uid, session_id = %auth.session_id(), revoked_session_id = %target, client_ip = %client.ip);
     Ok(())
 }
 
-/// Loads the caller's account.
-pub async fn current_user(state: &AppState, auth: &Authenticated) -> Result<User, AppError> {
-    let uid = auth.user_id;
-    db::run(&state.pool, move |conn| users::find(conn, uid))
-        .await?
-        .ok_or(AppError::Unauthorized {
-            token_refused: true,
-        })
+/// The caller's account; `None` when it has just been deleted.
+pub async fn current_user(state: &AppState, auth: &Authenticated) -> Result<Option<User>, Fault> {
+    let uid = auth.user_id();
+    db::run(&state.pool, move |conn| users::find(conn, uid)).await
 }
 
-/// Checks the caller's password (403 when wrong); used before sensitive changes.
-async fn confirm_password(
-    state: &AppState,
-    user: &User,
-    password: Password,
-) -> Result<(), AppError> {
-    let verdict = state
-        .hasher
-        .verify(password, Some(user.password_hash.clone()))
-        .await?;
-    if verdict.matches {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "the current password is not correct".into(),
-        ))
-    }
+/// Why a password change did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error(transparent)]
+    Reauth(#[from] ReauthError),
+    #[error("{0}")]
+    Weak(PasswordError),
+    /// The account is gone (deleted by another request).
+    #[error("the account no longer exists")]
+    Gone,
+    #[error(transparent)]
+    Fault(#[from] Fault),
 }
 
 /// Changes the password after checking the current one; revokes every other session.
@@ -74,17 +77,18 @@ pub async fn change_password(
     current: Password,
     new_raw: String,
     client: &ClientInfo,
-) -> Result<(), AppError> {
-    let user = current_user(state, auth).await?;
-    confirm_password(state, &user, current).await?;
-    let new = Password::new_checked(new_raw, &user.email)
-        .map_err(|e| AppError::field("new_password", e))?;
+) -> Result<(), ChangePasswordError> {
+    let user = current_user(state, auth)
+        .await?
+        .ok_or(ChangePasswordError::Gone)?;
+    confirm_password(state, &user, current, client).await?;
+    let new = Password::new_checked(new_raw, &user.email).map_err(ChangePasswordError::Weak)?;
     let hash = state.hasher.hash(new).await?;
-    let (uid, sid) = (auth.user_id, auth.session_id);
-    let revoked = db::run(&state.pool, move |conn| {
+    let (uid, sid) = (auth.user_id(), auth.session_id());
+    let revoked = db::write(&state.pool, move |conn| {
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             users::set_password_hash(conn, uid, &hash)?;
-            sessions::revoke_others(conn, uid, sid)
+            sessions::revoke_others(conn, uid, Some(sid))
         })
     })
     .await?;
@@ -98,11 +102,13 @@ pub async fn delete_account(
     auth: &Authenticated,
     password: Password,
     client: &ClientInfo,
-) -> Result<(), AppError> {
-    let user = current_user(state, auth).await?;
-    confirm_password(state, &user, password).await?;
-    let uid = auth.user_id;
-    db::run(&state.pool, move |conn| users::delete(conn, uid)).await?;
-    tracing::info!(target: "audit", event = "account_deleted", user_id = %uid, session_id = %auth.session_id, client_ip = %client.ip);
+) -> Result<(), ReauthError> {
+    let Some(user) = current_user(state, auth).await? else {
+        return Ok(());
+    };
+    confirm_password(state, &user, password, client).await?;
+    let uid = user.id;
+    db::write(&state.pool, move |conn| users::delete(conn, uid)).await?;
+    tracing::info!(target: "audit", event = "account_deleted", user_id = %uid, session_id = %auth.session_id(), client_ip = %client.ip);
     Ok(())
 }

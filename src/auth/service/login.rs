@@ -1,106 +1,54 @@
-//! Sign-up and login: checking credentials and opening a session.
+//! Login: checking credentials against the account and the brute-force limits.
 
 use crate::auth::client::ClientInfo;
-use crate::auth::tokens::new_refresh_token;
-use crate::db::sessions::NewSession;
-use crate::db::users::{NewUser, User};
-use crate::db::{self, sessions, users};
-use crate::domain::{DisplayName, Email, Password, SessionId, UserId};
-use crate::error::{AppError, FieldErrors};
+use crate::auth::limits::Throttled;
+use crate::db::{self, users};
+use crate::domain::{Email, Password};
+use crate::error::Fault;
 use crate::state::AppState;
 
-use super::Issued;
+use super::{session, Issued};
 
-/// Input of a sign-up, already validated.
-pub struct Signup {
-    pub email: Email,
-    pub name: Option<DisplayName>,
-    pub password: Password,
+/// A successful password check.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// A session was opened.
+    Signed(Issued),
 }
 
-impl Signup {
-    /// Validates a sign-up, collecting every field's problem at once (422).
-    pub fn parse(email: &str, password: String, name: &str) -> Result<Self, AppError> {
-        let mut fields = FieldErrors::new();
-        let email = Email::parse(email)
-            .map_err(|e| fields.insert("email".into(), e.to_string()))
-            .ok();
-        let name = DisplayName::parse(name)
-            .map_err(|e| fields.insert("name".into(), e.to_string()))
-            .ok();
-        let password = Password::new_checked(password, email.as_ref().map_or("", AsRef::as_ref))
-            .map_err(|e| fields.insert("password".into(), e.to_string()))
-            .ok();
-        match (email, name, password) {
-            (Some(email), Some(name), Some(password)) if fields.is_empty() => Ok(Self {
-                email,
-                name,
-                password,
-            }),
-            _ => Err(AppError::Validation(fields)),
-        }
-    }
+/// Why a login did not open a session.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email or wrong password: the same answer for both.
+    #[error("{}", super::LOGIN_FAILED)]
+    InvalidCredentials,
+    #[error("too many failed attempts for this account")]
+    Throttled(Throttled),
+    #[error(transparent)]
+    Fault(#[from] Fault),
 }
 
-/// Creates the account and its first session. A taken email is `Conflict`.
-pub async fn signup(
-    state: &AppState,
-    input: Signup,
-    client: &ClientInfo,
-) -> Result<Issued, AppError> {
-    let (user, user_id) = create_account(state, input).await?;
-    let issued = start_session(state, user, user_id, client).await?;
-    tracing::info!(target: "audit", event = "signup", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
-    Ok(issued)
-}
-
-/// Creates the account only (no session): sign-up and the admin CLI share it.
-pub async fn create_account(state: &AppState, input: Signup) -> Result<(User, UserId), AppError> {
-    let hash = state.hasher.hash(input.password).await?;
-    let user_id = UserId::new();
-    let now = db::now();
-    let user = User {
-        id: user_id.to_string(),
-        email: input.email.as_ref().to_owned(),
-        name: input.name.map(DisplayName::into_inner),
-        password_hash: hash,
-        created_at: now,
-        updated_at: now,
-    };
-    let row = user.clone();
-    db::run(&state.pool, move |conn| {
-        users::insert(
-            conn,
-            &NewUser {
-                id: row.id.clone(),
-                email: &row.email,
-                name: row.name.as_deref(),
-                password_hash: &row.password_hash,
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-            },
-        )
-    })
-    .await
-    .map_err(|e| match e {
-        AppError::Conflict(_) => {
-            AppError::Conflict("an account with this email already exists".into())
-        }
-        other => other,
-    })?;
-    Ok((user, user_id))
-}
+/// The longest text that can be an address (the contract's 254 characters).
+const MAX_EMAIL_CHARS: usize = 254;
 
 /// Checks the credentials and opens a session. Unknown email and wrong password
-/// fail identically (same error, same Argon2 work).
+/// fail identically (same error, same Argon2 work). A failure counts against
+/// the account's budget whether or not the account exists.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: Password,
     client: &ClientInfo,
-) -> Result<Issued, AppError> {
-    state.limits.check_account(email).inspect_err(|_| {
-        tracing::warn!(target: "audit", event = "login_throttled", client_ip = %client.ip);
+) -> Result<LoginOutcome, LoginError> {
+    let account_key = email.trim().to_lowercase();
+    if account_key.chars().count() > MAX_EMAIL_CHARS {
+        // No account can have this address: nothing to protect or to count.
+        tracing::info!(target: "audit", event = "login_failed", reason = "email_too_long", client_ip = %client.ip);
+        return Err(LoginError::InvalidCredentials);
+    }
+    state.limits.reserve_account(&account_key).map_err(|t| {
+        tracing::warn!(target: "audit", event = "login_throttled", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip);
+        LoginError::Throttled(t)
     })?;
     let found = match Email::parse(email) {
         Ok(email) => db::run(&state.pool, move |conn| users::find_by_email(conn, &email)).await?,
@@ -113,64 +61,31 @@ pub async fn login(
             found.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
-    let Some((user, user_id)) = found
-        .filter(|_| verdict.matches)
-        .and_then(|u| u.user_id().map(|id| (u, id)))
-    else {
-        // The attempted email (normalised, bounded) says which account is under attack.
-        let attempted: String = email.trim().to_lowercase().chars().take(254).collect();
-        tracing::info!(target: "audit", event = "login_failed", email = %attempted, client_ip = %client.ip);
-        return Err(AppError::Unauthorized {
-            token_refused: false,
-        });
+    let known_id = found.as_ref().map(|u| u.id);
+    let Some(user) = found.filter(|_| verdict.matches) else {
+        // Never the typed text (it may be a password typed into the wrong
+        // field): a known account by id, an unknown one by a keyed hash.
+        match known_id {
+            Some(id) => {
+                tracing::info!(target: "audit", event = "login_failed", user_id = %id, client_ip = %client.ip)
+            }
+            None => {
+                tracing::info!(target: "audit", event = "login_failed", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip)
+            }
+        }
+        return Err(LoginError::InvalidCredentials);
     };
+    state.limits.refund_account(&account_key);
+    let user_id = user.id;
     if verdict.needs_rehash {
         let hash = state.hasher.hash(password).await?;
-        db::run(&state.pool, move |conn| {
+        db::write(&state.pool, move |conn| {
             users::set_password_hash(conn, user_id, &hash)
         })
         .await?;
         tracing::info!(target: "audit", event = "password_rehashed", user_id = %user_id);
     }
-    let issued = start_session(state, user, user_id, client).await?;
+    let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
-    Ok(issued)
-}
-
-async fn start_session(
-    state: &AppState,
-    user: User,
-    user_id: UserId,
-    client: &ClientInfo,
-) -> Result<Issued, AppError> {
-    let session_id = SessionId::new();
-    let (refresh_token, refresh_hash) = new_refresh_token();
-    let now = db::now();
-    let expires_at = now + state.session_ttl;
-    let ua = client.user_agent.clone();
-    let ip = client.ip.to_string();
-    db::run(&state.pool, move |conn| {
-        sessions::create(
-            conn,
-            &NewSession {
-                id: session_id.to_string(),
-                user_id: user_id.to_string(),
-                user_agent: ua.as_deref(),
-                ip: Some(&ip),
-                created_at: now,
-                last_used_at: now,
-                expires_at,
-            },
-            &refresh_hash,
-        )
-    })
-    .await?;
-    Ok(Issued {
-        access_token: state.tokens.issue(user_id, session_id)?,
-        refresh_token,
-        refresh_ttl_secs: state.session_ttl.num_seconds(),
-        user,
-        user_id,
-        session_id,
-    })
+    Ok(LoginOutcome::Signed(issued))
 }

@@ -1,28 +1,46 @@
 //! Account flows shared by the HTML pages and the JSON API: sign-up, login,
-//! refresh, logout, password change, account deletion. Each emits its audit event.
+//! refresh, logout, password change, account deletion. Each emits its audit
+//! event and answers in its own outcome type; the HTTP layer picks statuses.
 
 mod account;
 mod login;
+mod reauth;
 mod refresh;
+mod session;
+mod signup;
+
+use std::fmt;
 
 pub use account::{change_password, current_user, delete_account, logout, revoke_session};
-pub use login::{create_account, login, signup, Signup};
-pub use refresh::refresh;
+pub use account::{ChangePasswordError, RevokeError};
+pub use login::{login, LoginError, LoginOutcome};
+pub use reauth::ReauthError;
+pub use refresh::{refresh, RefreshError};
+pub use signup::{create_account, signup, Signup, SignupError};
 
 use crate::db::users::User;
-use crate::domain::{SessionId, UserId};
+use crate::domain::SessionId;
 
 /// The one message for every login failure, so it does not tell which part was wrong.
 pub const LOGIN_FAILED: &str = "invalid email or password";
 
 /// A signed-in session: what the client receives after sign-up, login or refresh.
-#[derive(Debug)]
 pub struct Issued {
     pub user: User,
-    pub user_id: UserId,
     pub session_id: SessionId,
     pub access_token: String,
     pub refresh_token: String,
     /// Seconds until the session's absolute end (the refresh cookie's Max-Age).
     pub refresh_ttl_secs: i64,
+}
+
+impl fmt::Debug for Issued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issued")
+            .field("user", &self.user)
+            .field("session_id", &self.session_id)
+            .field("access_token", &"***")
+            .field("refresh_token", &"***")
+            .finish_non_exhaustive()
+    }
 }

@@ -15,7 +15,8 @@ use actix_web::http::{header, Method};
 use actix_web::{web, HttpResponse};
 use utoipa_swagger_ui::Config;
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 
 /// The page at `/api/docs`. Swagger UI's own `index.html` (served at
 /// `/api/docs/`) links its files relatively, which breaks without the slash.
@@ -65,7 +66,7 @@ async fn docs_page() -> HttpResponse {
 /// Public: one of Swagger UI's files; an unknown name is the JSON `not_found`.
 async fn docs_file(file: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let found = utoipa_swagger_ui::serve(&file, CONFIG.clone())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("swagger-ui file {file}: {e}")))?
+        .map_err(|e| AppError::internal(format!("swagger-ui file {file}: {e}")))?
         .ok_or(AppError::NotFound)?;
     let mut res = HttpResponse::Ok();
     res.content_type(found.content_type);

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use actix_web::http::header;
+use actix_web::HttpResponse;
 use chrono::{NaiveDateTime, SecondsFormat};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,13 +12,14 @@ use utoipa::ToSchema;
 use crate::auth::service::Issued;
 use crate::db::tasks::Task;
 use crate::db::users::User;
+use crate::state::AppState;
 
 /// RFC 3339 in UTC with microseconds, e.g. `2026-11-25T15:32:04.123456Z`.
 pub fn rfc3339(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(as = User)]
 pub struct UserJson {
     #[schema(format = Uuid)]
@@ -31,7 +34,7 @@ pub struct UserJson {
 impl From<&User> for UserJson {
     fn from(u: &User) -> Self {
         Self {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             email: u.email.clone(),
             name: u.name.clone(),
             created_at: rfc3339(u.created_at),
@@ -39,7 +42,7 @@ impl From<&User> for UserJson {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 #[schema(as = Task)]
 pub struct TaskJson {
     #[schema(format = Uuid)]
@@ -57,7 +60,7 @@ pub struct TaskJson {
 impl From<Task> for TaskJson {
     fn from(t: Task) -> Self {
         Self {
-            id: t.id,
+            id: t.id.to_string(),
             title: t.title,
             description: t.description,
             completed: t.completed,
@@ -68,8 +71,8 @@ impl From<Task> for TaskJson {
 }
 
 /// A token pair: the access token (a JWT) for `Authorization: Bearer`, and
-/// the refresh token for `POST /api/auth/refresh`.
-#[derive(Debug, Serialize, ToSchema)]
+/// the refresh token for `POST /api/auth/refresh`. No `Debug`: it holds both.
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     #[schema(value_type = String, pattern = "^Bearer$", example = "Bearer")]
@@ -92,6 +95,17 @@ impl TokenResponse {
     }
 }
 
+/// A token pair as the answer to sign-up (201), login or refresh (200); never cached.
+pub fn token_response(state: &AppState, issued: &Issued, created: bool) -> HttpResponse {
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse::new(issued, state.tokens.ttl_secs()))
+}
+
 // Documentation only: `error::ApiError` builds the body, and `openapi`'s
 // tests check that every `AppError` code is listed in `ErrorCode`.
 /// Every API error: `{"error":{"code","message","fields"?}}`.
@@ -110,7 +124,7 @@ pub struct ErrorDetail {
     pub fields: Option<BTreeMap<String, String>>,
 }
 
-/// The machine-readable error code (CONTRACT.md section 4).
+/// The machine-readable error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
 #[schema(rename_all = "snake_case")]
 pub enum ErrorCode {

@@ -5,13 +5,13 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::openapi::{Internal, Unavailable};
+use super::openapi::Common;
 use crate::db;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// `{"status":"ok"}`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct Health {
     #[schema(value_type = String, pattern = "^ok$", example = "ok")]
     status: &'static str,
@@ -24,8 +24,7 @@ pub struct Health {
     tag = "meta",
     responses(
         (status = 200, description = "The database answers", body = Health),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        Common,
     )
 )]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -1,11 +1,18 @@
-//! The JSON API under `/api` (CONTRACT.md section 4).
+//! The JSON API under `/api`: one file per endpoint (or per resource), the
+//! route table below, and the OpenAPI document generated from the handlers.
 
 pub mod account;
-pub mod auth;
 pub mod docs;
 pub mod dto;
 pub mod health;
+pub mod login;
+pub mod logout;
+pub mod me;
 pub mod openapi;
+pub mod password;
+pub mod refresh;
+pub mod sessions;
+pub mod signup;
 pub mod tasks;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -13,7 +20,8 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::http::error::ApiError;
 use crate::http::{extract, throttle};
 
 /// Declares the API's routes once. From the one table it generates `ROUTES`
@@ -42,15 +50,15 @@ macro_rules! api_routes {
 }
 
 api_routes! {
-    "/auth/signup" [wrap from_fn(throttle::auth_attempts)] { POST => auth::signup }
-    "/auth/login" [wrap from_fn(throttle::auth_attempts)] { POST => auth::login }
-    "/auth/refresh" { POST => auth::refresh }
-    "/auth/logout" { POST => auth::logout }
-    "/auth/me" { GET => auth::me }
-    "/auth/sessions" { GET => account::list_sessions }
-    "/auth/sessions/{id}" { DELETE => account::revoke_session }
-    "/auth/password" { POST => account::change_password }
-    "/auth/account" { DELETE => account::delete_account }
+    "/auth/signup" [wrap from_fn(throttle::auth_attempts)] { POST => signup::signup }
+    "/auth/login" [wrap from_fn(throttle::auth_attempts)] { POST => login::login }
+    "/auth/refresh" { POST => refresh::refresh }
+    "/auth/logout" { POST => logout::logout }
+    "/auth/me" { GET => me::me }
+    "/auth/sessions" { GET => sessions::list_sessions }
+    "/auth/sessions/{id}" { DELETE => sessions::revoke_session }
+    "/auth/password" [wrap from_fn(throttle::auth_attempts)] { POST => password::change_password }
+    "/auth/account" [wrap from_fn(throttle::auth_attempts)] { DELETE => account::delete_account }
     "/tasks" { GET => tasks::list_tasks, POST => tasks::create_task }
     "/tasks/{id}" { GET => tasks::get_task, PATCH => tasks::update_task, DELETE => tasks::delete_task }
     "/openapi.json" { GET => openapi::openapi_json }
@@ -60,7 +68,6 @@ api_routes! {
 /// known paths with another method the JSON `method_not_allowed` error.
 pub fn scope() -> actix_web::Scope {
     let scope = web::scope("/api")
-        .app_data(extract::json_config())
         .app_data(extract::api_query_config())
         .app_data(extract::api_path_config());
     mount(scope)

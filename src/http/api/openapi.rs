@@ -5,15 +5,17 @@
 //! `ErrorBody` schema; each operation lists the ones its code path can give.
 
 use actix_web::{web, HttpResponse};
+use std::collections::BTreeMap;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, Object, OpenApi as Document, Ref, RefOr, Response,
     ResponseBuilder, Type,
 };
-use utoipa::{IntoParams, Modify, OpenApi, ToResponse};
+
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
 
 use super::dto::ErrorBody;
-use super::{account, auth, health, tasks};
+use super::{account, health, login, logout, me, password, refresh, sessions, signup, tasks};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -27,14 +29,14 @@ use crate::state::AppState;
             Request bodies are `application/json` of at most 64 KiB."
     ),
     paths(
-        auth::signup,
-        auth::login,
-        auth::refresh,
-        auth::logout,
-        auth::me,
-        account::list_sessions,
-        account::revoke_session,
-        account::change_password,
+        signup::signup,
+        login::login,
+        refresh::refresh,
+        logout::logout,
+        me::me,
+        sessions::list_sessions,
+        sessions::revoke_session,
+        password::change_password,
         account::delete_account,
         tasks::list_tasks,
         tasks::create_task,
@@ -87,7 +89,7 @@ pub fn document(access_cookie: &str) -> Document {
     tag = "meta",
     responses(
         (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"),
-        (status = 500, response = Internal),
+        Internal,
     )
 )]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
@@ -154,9 +156,11 @@ fn error_response(description: &str, headers: &[(&str, Type, &str)]) -> RefOr<Re
     response.build().into()
 }
 
-/// One response component per error status, named after the type.
+/// One response component per error status, named after the type. Each is
+/// also listable in an operation's `responses(…)` on its own (it knows its
+/// status), and [`families`] groups the ones most operations share.
 macro_rules! error_responses {
-    ($( $name:ident => $description:literal $(, header $header:literal: $ty:ident = $text:literal)? ;)*) => {
+    ($( $name:ident $status:literal => $description:literal $(, header $header:literal: $ty:ident = $text:literal)? ;)*) => {
         $(
             #[doc = $description]
             pub struct $name;
@@ -167,28 +171,68 @@ macro_rules! error_responses {
                     (stringify!($name), error_response($description, headers))
                 }
             }
+
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    BTreeMap::from([(
+                        $status.to_string(),
+                        RefOr::Ref(Ref::from_response_name(stringify!($name))),
+                    )])
+                }
+            }
         )*
     };
 }
 
+/// Declares a family of error responses that operations list as one.
+macro_rules! families {
+    ($( $(#[$doc:meta])* $family:ident = [$($member:ident),+]; )*) => {$(
+        $(#[$doc])*
+        pub struct $family;
+
+        impl IntoResponses for $family {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                let mut all = BTreeMap::new();
+                $( all.extend($member::responses()); )+
+                all
+            }
+        }
+    )*};
+}
+
+families! {
+    /// What any operation can answer: 500 and 503.
+    Common = [Internal, Unavailable];
+    /// Reading a JSON body: 400, 413, 415, 422.
+    JsonInput = [BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed];
+    /// A body-less route that still refuses a body that is not JSON or too big.
+    EmptyBody = [BadRequest, PayloadTooLarge, UnsupportedMediaType];
+    /// A signed-in read: 401.
+    AuthedRead = [Unauthorized];
+    /// A signed-in write: 401, and 403 for a cookie without `X-CSRF-Token`
+    /// (or a wrong password where one is asked for).
+    AuthedWrite = [Unauthorized, Forbidden];
+}
+
 error_responses! {
-    BadRequest => "`bad_request`: malformed JSON, an unreadable body or a bad query string.";
-    Unauthorized => "`unauthorized`: no credentials, or refused ones."
+    BadRequest 400 => "`bad_request`: malformed JSON, an unreadable body or a bad query string.";
+    Unauthorized 401 => "`unauthorized`: no credentials, or refused ones."
         , header "WWW-Authenticate": String = "`Bearer realm=\"taskgate\"`, with \
             `error=\"invalid_token\"` when a token was presented and refused (RFC 6750).";
-    Forbidden => "`forbidden`: a wrong password, or a cookie-authenticated write \
+    Forbidden 403 => "`forbidden`: a wrong password, or a cookie-authenticated write \
         without a valid `X-CSRF-Token`.";
-    NotFound => "`not_found`: no such resource for this caller (also for another \
+    NotFound 404 => "`not_found`: no such resource for this caller (also for another \
         user's, or a malformed id).";
-    Conflict => "`conflict`: an account with this email already exists.";
-    PayloadTooLarge => "`payload_too_large`: the body is over 64 KiB.";
-    UnsupportedMediaType => "`unsupported_media_type`: a body that is not `application/json`.";
-    ValidationFailed => "`validation_failed`: well-formed input that breaks a rule; \
+    Conflict 409 => "`conflict`: an account with this email already exists.";
+    PayloadTooLarge 413 => "`payload_too_large`: the body is over 64 KiB.";
+    UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`.";
+    ValidationFailed 422 => "`validation_failed`: well-formed input that breaks a rule; \
         `fields` names each field and why.";
-    RateLimited => "`rate_limited`: too many attempts from this address or for this account."
+    RateLimited 429 => "`rate_limited`: too many attempts from this address or for this account."
         , header "Retry-After": Integer = "Seconds to wait before trying again.";
-    Internal => "`internal`: an unexpected failure (details are logged, not shown).";
-    Unavailable => "`unavailable`: the database cannot answer right now.";
+    Internal 500 => "`internal`: an unexpected failure (details are logged, not shown).";
+    Unavailable 503 => "`unavailable`: the database cannot answer right now, or the \
+        password hasher is saturated (then with `Retry-After`).";
 }
 
 #[cfg(test)]
@@ -215,8 +259,8 @@ mod tests {
             AppError::RateLimited {
                 retry_after_secs: 1,
             },
-            AppError::Unavailable(String::new()),
-            AppError::Internal(anyhow::anyhow!("x")),
+            AppError::Fault(crate::error::Fault::Unavailable(String::new())),
+            AppError::internal("x"),
             AppError::SignInRequired {
                 next: String::new(),
             },
@@ -235,8 +279,7 @@ mod tests {
                 | AppError::PayloadTooLarge
                 | AppError::Validation(_)
                 | AppError::RateLimited { .. }
-                | AppError::Unavailable(_)
-                | AppError::Internal(_) => {}
+                | AppError::Fault(_) => {}
             }
             let code = serde_json::Value::from(e.code());
             assert!(

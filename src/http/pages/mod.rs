@@ -1,62 +1,63 @@
-//! Server-rendered pages (CONTRACT.md section 3). Every form carries the CSRF
-//! token; every handler that changes something checks it first.
+//! Server-rendered pages: one file per flow. Every form carries the CSRF
+//! token, and every handler that changes something takes a `CsrfForm`, which
+//! checks it before the handler runs.
 
 mod account;
-mod auth;
+mod login;
+pub mod logout;
+mod signup;
 mod tasks;
 
-use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::auth::{csrf, MaybeUser};
-use crate::error::{AppError, PageError};
+use crate::auth::MaybeUser;
+use crate::error::AppError;
+use crate::http::error::PageError;
 use crate::http::{extract, throttle};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let attempts = || from_fn(throttle::auth_attempts);
     cfg.service(
         web::scope("")
-            .app_data(extract::form_config())
             .app_data(extract::page_path_config())
             .route("/", web::get().to(home))
             .service(
                 web::resource("/signup")
-                    .route(web::get().to(auth::signup_form))
-                    .route(web::post().to(auth::signup))
-                    .wrap(from_fn(throttle::auth_attempts)),
+                    .route(web::get().to(signup::signup_form))
+                    .route(web::post().to(signup::signup))
+                    .wrap(attempts()),
             )
             .service(
                 web::resource("/login")
-                    .route(web::get().to(auth::login_form))
-                    .route(web::post().to(auth::login))
-                    .wrap(from_fn(throttle::auth_attempts)),
+                    .route(web::get().to(login::login_form))
+                    .route(web::post().to(login::login))
+                    .wrap(attempts()),
             )
-            .route("/logout", web::post().to(auth::logout))
+            .route("/logout", web::post().to(logout::logout))
             .route("/tasks", web::get().to(tasks::task_list))
             .route("/tasks", web::post().to(tasks::create_task))
             .route("/tasks/{id}/toggle", web::post().to(tasks::toggle_task))
             .route("/tasks/{id}/delete", web::post().to(tasks::delete_task))
             .route("/account", web::get().to(account::account_page))
-            .route(
-                "/account/password",
-                web::post().to(account::change_password),
+            .service(
+                web::resource("/account/password")
+                    .route(web::post().to(account::change_password))
+                    .wrap(attempts()),
             )
             .route(
                 "/account/sessions/{id}/revoke",
                 web::post().to(account::revoke_session),
             )
-            .route("/account/delete", web::post().to(account::delete_account))
+            .service(
+                web::resource("/account/delete")
+                    .route(web::post().to(account::delete_account))
+                    .wrap(attempts()),
+            )
             .default_service(web::to(not_found)),
     );
-}
-
-/// A form whose only field is the CSRF token (logout, toggle, delete, revoke).
-#[derive(Debug, serde::Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
 }
 
 /// `/`: to the task list when signed in, else to the login form.
@@ -79,37 +80,8 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
     let html = page
         .render()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("template failed: {e}")))?;
+        .map_err(|e| AppError::internal(format!("template failed: {e}")))?;
     Ok(HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .body(html))
-}
-
-/// Checks a form's `csrf_token` against the visitor's (403 when missing or wrong).
-pub fn check_csrf(session: &Session, presented: &str) -> Result<(), PageError> {
-    csrf::verify(session, Some(presented).filter(|t| !t.is_empty())).map_err(|e| {
-        tracing::warn!(target: "audit", event = "csrf_refused", "form posted without a valid CSRF token");
-        PageError(e)
-    })
-}
-
-const FLASH: &str = "flash";
-
-/// A one-time message ("Task created") shown on the next page rendered.
-pub fn set_flash(session: &Session, message: &str) {
-    // Inserting a &str cannot fail to serialise; a lost flash would only be cosmetic anyway.
-    let _ = session.insert(FLASH, message);
-}
-
-/// The pending flash message, removed as it is read; empty when there is none.
-pub fn take_flash(session: &Session) -> String {
-    session
-        .remove_as::<String>(FLASH)
-        .and_then(Result::ok)
-        .unwrap_or_default()
-}
-
-/// The visitor's CSRF token for rendering into forms.
-pub fn csrf_token(session: &Session) -> Result<String, PageError> {
-    csrf::token(session).map_err(PageError)
 }

@@ -6,12 +6,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{check_csrf, csrf_token, render, see_other, set_flash, take_flash, CsrfForm};
+use super::{render, see_other};
 use crate::auth::{service, PageUser};
 use crate::db::tasks::{ListQuery, Task};
 use crate::db::{self, tasks};
 use crate::domain::{TaskDraft, TaskId};
-use crate::error::{AppError, PageError};
+use crate::error::AppError;
+use crate::http::csrf_form::{CsrfForm, NoFields};
+use crate::http::error::PageError;
+use crate::http::layout::{set_flash, Layout};
 use crate::state::AppState;
 
 /// The page shows at most this many tasks (the API pages through more).
@@ -28,7 +31,7 @@ struct TaskView {
 impl From<Task> for TaskView {
     fn from(t: Task) -> Self {
         Self {
-            id: t.id,
+            id: t.id.to_string(),
             title: t.title,
             description: t.description.unwrap_or_default(),
             completed: t.completed,
@@ -40,9 +43,7 @@ impl From<Task> for TaskView {
 #[derive(Template)]
 #[template(path = "pages/tasks.html")]
 struct TasksPage {
-    signed_in: bool,
-    csrf_token: String,
-    flash: String,
+    layout: Layout,
     user_email: String,
     tasks: Vec<TaskView>,
     total: i64,
@@ -51,14 +52,12 @@ struct TasksPage {
     description: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct TaskForm {
     #[serde(default)]
     title: String,
     #[serde(default)]
     description: String,
-    #[serde(default)]
-    csrf_token: String,
 }
 
 async fn page(
@@ -68,8 +67,12 @@ async fn page(
     form: Option<(&TaskForm, Vec<String>)>,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    let account = service::current_user(state, &user.0).await?;
-    let owner = user.0.user_id;
+    let account = service::current_user(state, &user.0)
+        .await?
+        .ok_or(AppError::SignInRequired {
+            next: "/tasks".into(),
+        })?;
+    let owner = user.0.user_id();
     let query = ListQuery {
         completed: None,
         limit: PAGE_SIZE,
@@ -81,9 +84,7 @@ async fn page(
         None => (String::new(), String::new(), Vec::new()),
     };
     let page = TasksPage {
-        signed_in: true,
-        csrf_token: csrf_token(session)?,
-        flash: take_flash(session),
+        layout: Layout::new(session, true)?,
         user_email: account.email,
         tasks: rows.into_iter().map(TaskView::from).collect(),
         total,
@@ -108,18 +109,20 @@ pub async fn create_task(
     state: web::Data<AppState>,
     user: PageUser,
     session: Session,
-    form: web::Form<TaskForm>,
+    form: CsrfForm<TaskForm>,
 ) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &form.csrf_token)?;
     // A form always sends the description field; empty means "no description".
     let description = Some(form.description.as_str()).filter(|d| !d.is_empty());
     match TaskDraft::parse(&form.title, description) {
         Ok(draft) => {
-            let owner = user.0.user_id;
-            db::run(&state.pool, move |conn| {
+            let owner = user.0.user_id();
+            db::write(&state.pool, move |conn| {
                 tasks::create(conn, owner, draft.title, draft.description)
             })
-            .await?;
+            .await?
+            .ok_or(AppError::SignInRequired {
+                next: "/tasks".into(),
+            })?;
             set_flash(&session, "Task created");
             Ok(see_other("/tasks"))
         }
@@ -146,12 +149,11 @@ pub async fn toggle_task(
     user: PageUser,
     session: Session,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &form.csrf_token)?;
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
-    let owner = user.0.user_id;
-    let task = db::run(&state.pool, move |conn| tasks::toggle(conn, owner, id))
+    let owner = user.0.user_id();
+    let task = db::write(&state.pool, move |conn| tasks::toggle(conn, owner, id))
         .await?
         .ok_or(AppError::NotFound)?;
     set_flash(
@@ -171,12 +173,11 @@ pub async fn delete_task(
     user: PageUser,
     session: Session,
     path: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    check_csrf(&session, &form.csrf_token)?;
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
-    let owner = user.0.user_id;
-    if !db::run(&state.pool, move |conn| tasks::delete(conn, owner, id)).await? {
+    let owner = user.0.user_id();
+    if !db::write(&state.pool, move |conn| tasks::delete(conn, owner, id)).await? {
         return Err(AppError::NotFound.into());
     }
     set_flash(&session, "Task deleted");

@@ -1,0 +1,81 @@
+//! `ApiUser`: the caller of a JSON API route.
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::{check_access, state, AccessError, Authenticated, Via};
+use crate::auth::csrf;
+use crate::error::AppError;
+use crate::http::error::ApiError;
+
+/// The caller of a JSON API route: a live session, by Bearer token or cookie.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiUser(pub Authenticated);
+
+impl FromRequest for ApiUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { api_user(&req).await.map(ApiUser).map_err(ApiError) })
+    }
+}
+
+/// The token a request presents, and how.
+fn presented(req: &HttpRequest, access_cookie: &str) -> Result<(String, Via), AppError> {
+    let unauthenticated = AppError::Unauthorized {
+        token_refused: false,
+    };
+    match req.headers().get(header::AUTHORIZATION) {
+        Some(value) => {
+            let value = value.to_str().map_err(|_| AppError::Unauthorized {
+                token_refused: true,
+            })?;
+            let token = value
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim())
+                .ok_or(unauthenticated)?;
+            Ok((token.to_owned(), Via::Bearer))
+        }
+        None => req
+            .cookie(access_cookie)
+            .map(|c| (c.value().to_owned(), Via::Cookie))
+            .ok_or(unauthenticated),
+    }
+}
+
+async fn api_user(req: &HttpRequest) -> Result<Authenticated, AppError> {
+    let state = state(req)?;
+    let (token, via) = presented(req, state.cookies.access)?;
+    let auth = match check_access(state, &token, via).await {
+        Ok(auth) => auth,
+        Err(AccessError::Refused) => {
+            tracing::warn!(target: "audit", event = "token_refused", path = req.path());
+            return Err(AppError::Unauthorized {
+                token_refused: true,
+            });
+        }
+        Err(AccessError::Fault(f)) => return Err(f.into()),
+    };
+    if via == Via::Cookie && !is_safe(req.method()) {
+        let presented = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
+        if !csrf::verify(&req.get_session(), presented) {
+            tracing::warn!(target: "audit", event = "csrf_refused", user_id = %auth.user_id, path = req.path());
+            return Err(AppError::Forbidden(csrf::REFUSED.to_owned()));
+        }
+    }
+    req.extensions_mut().insert(auth);
+    Ok(auth)
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}

@@ -1,0 +1,93 @@
+//! Flow outcomes as HTTP errors: the one place where "wrong password" becomes
+//! 403 and "account throttled" becomes 429. Pages that show a form again
+//! match on the flow's own error instead.
+
+use crate::auth::guard::AccessError;
+use crate::auth::limits::Throttled;
+use crate::auth::service::{
+    ChangePasswordError, LoginError, ReauthError, RefreshError, RevokeError, SignupError,
+};
+use crate::error::AppError;
+
+impl From<Throttled> for AppError {
+    fn from(t: Throttled) -> Self {
+        AppError::RateLimited {
+            retry_after_secs: t.retry_after_secs,
+        }
+    }
+}
+
+impl From<LoginError> for AppError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => AppError::Unauthorized {
+                token_refused: false,
+            },
+            LoginError::Throttled(t) => t.into(),
+            LoginError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<SignupError> for AppError {
+    fn from(e: SignupError) -> Self {
+        match e {
+            e @ SignupError::EmailTaken => AppError::Conflict(e.to_string()),
+            SignupError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<RefreshError> for AppError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Refused => AppError::Unauthorized {
+                token_refused: true,
+            },
+            RefreshError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<ReauthError> for AppError {
+    fn from(e: ReauthError) -> Self {
+        match e {
+            e @ ReauthError::WrongPassword => AppError::Forbidden(e.to_string()),
+            ReauthError::Throttled(t) => t.into(),
+            ReauthError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for AppError {
+    fn from(e: ChangePasswordError) -> Self {
+        match e {
+            ChangePasswordError::Reauth(e) => e.into(),
+            ChangePasswordError::Weak(e) => AppError::field("new_password", e),
+            ChangePasswordError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            ChangePasswordError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<RevokeError> for AppError {
+    fn from(e: RevokeError) -> Self {
+        match e {
+            RevokeError::NotFound => AppError::NotFound,
+            RevokeError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<AccessError> for AppError {
+    fn from(e: AccessError) -> Self {
+        match e {
+            AccessError::Refused => AppError::Unauthorized {
+                token_refused: true,
+            },
+            AccessError::Fault(f) => f.into(),
+        }
+    }
+}
