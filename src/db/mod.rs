@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod schema;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tasks;
 pub mod users;
 
