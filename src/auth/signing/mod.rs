@@ -58,3 +58,58 @@ impl VerifyRules {
         &self.validation
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{Purpose, ServerKeys};
+
+    /// Writes `jwks.json`, `valid.jwt`, `expired.jwt` and `foreign.jwt` (another
+    /// key signing under our kid) into
+    /// `$VERIFIER_FIXTURES` (default: `<tmp>/taskgate-verifiers`) for the
+    /// third-party verifiers in `tests/verifiers/` (`tests/verifiers/run.sh`
+    /// runs this, serves the folder and runs both).
+    #[test]
+    #[ignore = "writes fixtures for tests/verifiers/run.sh"]
+    fn write_verifier_fixtures() {
+        let dir = std::env::var_os("VERIFIER_FIXTURES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("taskgate-verifiers"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let secret = secrecy::SecretString::from("verifier fixtures secret, 32+ bytes".to_owned());
+        let sealer = ServerKeys::from_secret(&secret).sealer(Purpose::SigningKeys);
+        let now = crate::db::now();
+        let row = keypair::KeyPair::generate()
+            .unwrap()
+            .to_row(&sealer, now, now);
+        let (keys, _) = KeySet::load(
+            std::slice::from_ref(&row),
+            &sealer,
+            now,
+            Duration::from_secs(900),
+        );
+        // Another Ed25519 key signing under our kid: must be refused.
+        let other = keypair::KeyPair::generate()
+            .unwrap()
+            .to_row(&sealer, now, now);
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.kid = Some(row.kid.clone());
+        let foreign_key = keypair::open_private(&other, &sealer).unwrap();
+        let t = chrono::Utc::now().timestamp();
+        let claims = |iat: i64| {
+            serde_json::json!({
+                "sub": "verifier-user", "sid": "s", "iat": iat, "nbf": iat, "exp": iat + 900,
+                "iss": "taskgate", "aud": "taskgate", "jti": "j"
+            })
+        };
+        let write = |name: &str, text: String| std::fs::write(dir.join(name), text).unwrap();
+        write("jwks.json", keys.jwks().to_string());
+        write("valid.jwt", keys.sign(&claims(t)).unwrap());
+        write("expired.jwt", keys.sign(&claims(t - 3600)).unwrap());
+        write(
+            "foreign.jwt",
+            jsonwebtoken::encode(&header, &claims(t), &foreign_key).unwrap(),
+        );
+        println!("fixtures in {}", dir.display());
+    }
+}
