@@ -11,4 +11,3 @@ CREATE TABLE signing_keys (
     created_at TIMESTAMP NOT NULL,
     activates_at TIMESTAMP NOT NULL
 );
-CREATE INDEX signing_keys_activates_at_idx ON signing_keys (activates_at, kid);
