@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod maintenance;
 pub mod secret;
+pub mod secrets;
 pub mod state;
 pub mod telemetry;
 

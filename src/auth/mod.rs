@@ -9,6 +9,7 @@ pub mod guard;
 pub mod limits;
 pub mod password;
 pub mod service;
+pub mod signing;
 pub mod tokens;
 
 pub use guard::{ApiUser, Authenticated, MaybeUser, PageUser};

@@ -10,6 +10,7 @@ pub mod refresh_tokens;
 pub mod schema;
 pub mod session_cache;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tasks;
 pub mod time;
 pub mod users;

@@ -23,6 +23,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        public_x -> Text,
+        private_sealed -> Text,
+        created_at -> Timestamp,
+        activates_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     tasks (id) {
         id -> Text,
         user_id -> Text,
@@ -49,4 +59,4 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tasks -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions, tasks, users,);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions, signing_keys, tasks, users,);
