@@ -48,12 +48,10 @@ pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<StoredKey>> {
 /// Stores a new key. A `kid` already present is a unique violation (two
 /// processes cannot generate the same key: 256 random bits).
 pub fn insert(conn: &mut AnyConnection, key: &StoredKey) -> QueryResult<()> {
-    super::queued_write(conn, |conn| {
-        diesel::insert_into(signing_keys::table)
-            .values(key)
-            .execute(conn)
-            .map(drop)
-    })
+    diesel::insert_into(signing_keys::table)
+        .values(key)
+        .execute(conn)
+        .map(drop)
 }
 
 /// Deletes the keys named; returns how many rows went. Deleting a key that
@@ -62,7 +60,5 @@ pub fn delete(conn: &mut AnyConnection, kids: &[String]) -> QueryResult<usize> {
     if kids.is_empty() {
         return Ok(0);
     }
-    super::queued_write(conn, |conn| {
-        diesel::delete(signing_keys::table.filter(signing_keys::kid.eq_any(kids))).execute(conn)
-    })
+    diesel::delete(signing_keys::table.filter(signing_keys::kid.eq_any(kids))).execute(conn)
 }
