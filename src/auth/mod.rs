@@ -7,7 +7,9 @@ pub mod csrf;
 pub mod guard;
 pub mod limits;
 pub mod password;
+pub mod recovery_codes;
 pub mod service;
 pub mod tokens;
+pub mod totp;
 
 pub use guard::{ApiUser, Authenticated, MaybeUser, PageUser};

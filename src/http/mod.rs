@@ -5,6 +5,7 @@ pub mod api;
 pub mod extract;
 pub mod headers;
 pub mod pages;
+pub mod qr;
 pub mod ready;
 pub mod request_log;
 pub mod throttle;

@@ -20,8 +20,15 @@ pub async fn auth_attempts(
     if req.method() == Method::POST {
         if let Some(state) = req.app_data::<web::Data<AppState>>() {
             let ip = client_ip(req.request(), &state.config.trusted_proxies);
-            if let Err(limited) = state.limits.check_ip(ip) {
-                tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = req.path());
+            let refused = match state.limits.check_ip(&state.pool, ip).await {
+                Ok(Ok(())) => None,
+                Ok(Err(throttled)) => {
+                    tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = req.path());
+                    Some(throttled.into())
+                }
+                Err(e) => Some(e),
+            };
+            if let Some(limited) = refused {
                 let res = if req.path().starts_with("/api/") {
                     ApiError(limited).error_response()
                 } else {

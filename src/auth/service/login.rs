@@ -99,9 +99,13 @@ pub async fn login(
     password: Password,
     client: &ClientInfo,
 ) -> Result<Issued, AppError> {
-    state.limits.check_account(email).inspect_err(|_| {
-        tracing::warn!(target: "audit", event = "login_throttled", client_ip = %client.ip);
-    })?;
+    let slot = state
+        .limits
+        .reserve_account(&state.pool, email)
+        .await?
+        .inspect_err(|_| {
+            tracing::warn!(target: "audit", event = "login_throttled", client_ip = %client.ip);
+        })?;
     let found = match Email::parse(email) {
         Ok(email) => db::run(&state.pool, move |conn| users::find_by_email(conn, &email)).await?,
         Err(_) => None,
@@ -124,6 +128,7 @@ pub async fn login(
             token_refused: false,
         });
     };
+    state.limits.refund_account(&state.pool, slot).await?;
     if verdict.needs_rehash {
         let hash = state.hasher.hash(password).await?;
         db::run(&state.pool, move |conn| {
