@@ -1,11 +1,11 @@
 //! Background housekeeping, once a minute: forget idle rate-limit buckets and
-//! delete dead sessions, so neither memory nor the sessions table grows forever.
+//! delete dead sessions, so neither memory nor the tables grow forever.
 
 use std::time::Duration;
 
 use actix_web::web;
 
-use crate::db::{self, sessions};
+use crate::db::{self, rate_limits, sessions};
 use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -25,13 +25,16 @@ pub fn spawn(state: web::Data<AppState>) {
 pub async fn run_once(state: &AppState) {
     state.limits.forget_idle();
     let idle = state.session_idle;
-    let result = db::run(&state.pool, move |conn| {
-        sessions::delete_dead(conn, db::now(), idle, chrono::Duration::days(1))
+    let result = db::write(&state.pool, move |conn| {
+        let now = db::now();
+        let sessions = sessions::delete_dead(conn, now, idle, chrono::Duration::days(1))?;
+        let buckets = rate_limits::delete_expired(conn, now)?;
+        Ok::<_, diesel::result::Error>((sessions, buckets))
     })
     .await;
     match result {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(deleted = n, "deleted dead sessions"),
-        Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+        Ok((0, _)) => {}
+        Ok((n, _)) => tracing::info!(deleted = n, "deleted dead sessions"),
+        Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
     }
 }

@@ -8,8 +8,10 @@ pub mod csrf;
 pub mod guard;
 pub mod limits;
 pub mod password;
+pub mod recovery_codes;
 pub mod service;
 pub mod signing;
 pub mod tokens;
+pub mod totp;
 
 pub use guard::{ApiUser, Authenticated, MaybeUser, PageUser};

@@ -1,6 +1,13 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        tat -> BigInt,
+    }
+}
+
+diesel::table! {
     refresh_tokens (token_hash) {
         token_hash -> Text,
         session_id -> Text,
@@ -59,4 +66,11 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tasks -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions, signing_keys, tasks, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    rate_limits,
+    refresh_tokens,
+    sessions,
+    signing_keys,
+    tasks,
+    users,
+);

@@ -10,6 +10,7 @@ pub mod headers;
 pub mod layout;
 pub mod outcomes;
 pub mod pages;
+pub mod qr;
 pub mod ready;
 pub mod request_log;
 pub mod throttle;

@@ -22,9 +22,16 @@ pub async fn auth_attempts(
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         if let Some(state) = req.app_data::<web::Data<AppState>>() {
             let ip = client_ip(req.request(), &state.config.trusted_proxies);
-            if let Err(limited) = state.limits.check_ip(ip) {
-                tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = req.path());
-                let limited = AppError::from(limited);
+            let refusal = match state.limits.check_ip(&state.pool, ip).await {
+                Ok(Ok(())) => None,
+                Ok(Err(throttled)) => {
+                    tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = req.path());
+                    Some(AppError::from(throttled))
+                }
+                // A count we cannot keep refuses the attempt rather than waving it through.
+                Err(fault) => Some(AppError::from(fault)),
+            };
+            if let Some(limited) = refusal {
                 let res = if req.path().starts_with("/api/") {
                     ApiError(limited).error_response()
                 } else {

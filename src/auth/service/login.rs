@@ -46,10 +46,14 @@ pub async fn login(
         tracing::info!(target: "audit", event = "login_failed", reason = "email_too_long", client_ip = %client.ip);
         return Err(LoginError::InvalidCredentials);
     }
-    state.limits.reserve_account(&account_key).map_err(|t| {
-        tracing::warn!(target: "audit", event = "login_throttled", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip);
-        LoginError::Throttled(t)
-    })?;
+    let slot = state
+        .limits
+        .reserve_account(&state.pool, &account_key)
+        .await?
+        .map_err(|t| {
+            tracing::warn!(target: "audit", event = "login_throttled", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip);
+            LoginError::Throttled(t)
+        })?;
     let found = match Email::parse(email) {
         Ok(email) => db::run(&state.pool, move |conn| users::find_by_email(conn, &email)).await?,
         Err(_) => None,
@@ -75,7 +79,7 @@ pub async fn login(
         }
         return Err(LoginError::InvalidCredentials);
     };
-    state.limits.refund_account(&account_key);
+    state.limits.refund_account(&state.pool, slot).await?;
     let user_id = user.id;
     if verdict.needs_rehash {
         let hash = state.hasher.hash(password).await?;

@@ -28,17 +28,20 @@ pub async fn confirm_password(
     password: Password,
     client: &ClientInfo,
 ) -> Result<(), ReauthError> {
-    let key = user.email.as_str();
-    state.limits.reserve_account(key).map_err(|t| {
-        tracing::warn!(target: "audit", event = "reauth_throttled", user_id = %user.id, client_ip = %client.ip);
-        ReauthError::Throttled(t)
-    })?;
+    let slot = state
+        .limits
+        .reserve_account(&state.pool, &user.email)
+        .await?
+        .map_err(|t| {
+            tracing::warn!(target: "audit", event = "reauth_throttled", user_id = %user.id, client_ip = %client.ip);
+            ReauthError::Throttled(t)
+        })?;
     let verdict = state
         .hasher
         .verify(password, Some(user.password_hash.clone()))
         .await?;
     if verdict.matches {
-        state.limits.refund_account(key);
+        state.limits.refund_account(&state.pool, slot).await?;
         Ok(())
     } else {
         tracing::info!(target: "audit", event = "reauth_failed", user_id = %user.id, client_ip = %client.ip);
