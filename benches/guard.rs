@@ -47,7 +47,7 @@ fn fixture() -> Fixture {
     .unwrap();
     let pool = taskgate::db::build_pool(&config).unwrap();
     taskgate::db::run_migrations(&pool).unwrap();
-    let state = AppState::new(pool, config).unwrap();
+    let state = AppState::with_pool(pool, config).unwrap();
     // Like an actix worker: a current-thread runtime whose blocking pool runs Diesel.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

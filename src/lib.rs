@@ -13,7 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod maintenance;
-pub mod secret;
+
 pub mod secrets;
 pub mod state;
 pub mod telemetry;
@@ -28,7 +28,8 @@ use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 
-use config::Config;
+use config::{Config, PublicUrl};
+use secrets::ServerKeys;
 use state::AppState;
 
 /// A configured, migrated, bound server that has not started serving yet.
@@ -40,8 +41,8 @@ pub struct Application {
 impl Application {
     /// Resolves the secret, opens the database, runs migrations and binds the
     /// listener (port 0 picks a free port, which tests use).
-    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
-        config.jwt_secret = Some(secret::resolve(&config)?);
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let keys = ServerKeys::from_secret(&secrets::resolve(&config)?);
         let pool = db::build_pool(&config)?;
         let applied = db::run_migrations(&pool)?;
         if applied > 0 {
@@ -49,11 +50,13 @@ impl Application {
         }
         let listener = TcpListener::bind(&config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
-        let port = listener
-            .local_addr()
-            .context("listener has no address")?
-            .port();
-        let state = web::Data::new(AppState::new(pool, config)?);
+        let bound = listener.local_addr().context("listener has no address")?;
+        let port = bound.port();
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::for_bound(bound));
+        let state = web::Data::new(AppState::new(pool, config, keys, public_url)?);
         maintenance::spawn(state.clone());
         let server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(

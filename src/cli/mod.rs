@@ -11,7 +11,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{db, secret, Application};
+use crate::secrets;
+use crate::{db, Application};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,7 +45,7 @@ pub enum Command {
 }
 
 /// Runs the chosen command with an already-read configuration.
-pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             Application::build(config)
@@ -53,22 +54,21 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<()> {
                 .await?
         }
         Command::Migrate => {
-            secret::resolve(&config)?;
+            secrets::resolve(&config)?;
             let pool = db::build_pool(&config)?;
             let applied = db::run_migrations(&pool)?;
             println!("migrations applied: {applied}");
         }
-        Command::GenSecret => println!("{}", secret::generate()),
-        Command::Users(cmd) => users::run(cmd, &admin_state(&mut config)?).await?,
-        Command::Sessions(cmd) => sessions::run(cmd, &admin_state(&mut config)?).await?,
+        Command::GenSecret => println!("{}", secrets::generate()),
+        Command::Users(cmd) => users::run(cmd, &admin_state(config)?).await?,
+        Command::Sessions(cmd) => sessions::run(cmd, &admin_state(config)?).await?,
     }
     Ok(())
 }
 
 /// The same state the server builds, migrated, for admin commands.
-fn admin_state(config: &mut Config) -> anyhow::Result<AppState> {
-    config.jwt_secret = Some(secret::resolve(config)?);
-    let pool = db::build_pool(config)?;
+fn admin_state(config: Config) -> anyhow::Result<AppState> {
+    let pool = db::build_pool(&config)?;
     db::run_migrations(&pool)?;
-    AppState::new(pool, config.clone())
+    AppState::with_pool(pool, config)
 }

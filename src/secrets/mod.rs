@@ -3,12 +3,14 @@
 //! in the database.
 
 pub mod derive;
+mod resolve;
 pub mod seal;
 
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
+pub use resolve::{generate, resolve, secret_path};
 pub use seal::{OpenError, Sealer};
 
 /// What a sealing key protects. Each purpose has its own HKDF label, so a
@@ -41,6 +43,8 @@ impl Purpose {
 
 /// HKDF label of the cookie-session key.
 const COOKIE_LABEL: &str = "cookie-session";
+/// HKDF label of the key that hashes unknown accounts in audit lines.
+const AUDIT_LABEL: &str = "audit-log";
 
 /// The master secret and what derives from it. Built once at start-up.
 #[derive(Clone)]
@@ -67,6 +71,11 @@ impl ServerKeys {
     /// stable across restarts, so a restart logs nobody out.
     pub fn cookie_key(&self) -> [u8; 64] {
         *derive::derive::<64>(self.hs256(), COOKIE_LABEL)
+    }
+
+    /// The key for keyed hashes in audit lines (`auth::audit`).
+    pub fn audit_key(&self) -> [u8; 32] {
+        *derive::derive::<32>(self.hs256(), AUDIT_LABEL)
     }
 
     /// An AES-256-GCM sealer for `purpose`.

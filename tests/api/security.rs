@@ -164,7 +164,7 @@ async fn dead_sessions_are_deleted_by_housekeeping() {
     };
     assert_eq!(count(&pool), 1);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let state = taskgate::state::AppState::new(pool.clone(), config).unwrap();
+    let state = taskgate::state::AppState::with_pool(pool.clone(), config).unwrap();
     taskgate::maintenance::run_once(&state).await;
     assert_eq!(
         count(&pool),

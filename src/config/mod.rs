@@ -1,116 +1,35 @@
-//! Configuration read from the environment (CONTRACT.md section 1).
+//! Configuration read from the environment.
 //!
-//! `Config::from_env` is the only reader of process variables; everything else
+//! `Config::from_env` reads process variables once, at start; everything else
 //! receives a `Config`, so tests build one by hand and change what they need.
 
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+mod database_url;
+mod parse;
+mod proxies;
+mod public_url;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use secrecy::{ExposeSecret, SecretString};
 
-/// Where the data lives; the URL scheme decides the engine.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// Embedded SQLite file; its parent folder is created at start.
-    Sqlite(PathBuf),
-    /// A PostgreSQL connection string (`postgres://` or `postgresql://`).
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// Picks the engine from the scheme; anything without a PostgreSQL scheme is a file path.
-    pub fn parse(raw: &str) -> anyhow::Result<Self> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            bail!("DATABASE_URL is empty");
-        }
-        let lower = raw.to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Ok(Self::Postgres(raw.to_owned()));
-        }
-        if lower.starts_with("postgres:") || lower.starts_with("postgresql:") {
-            bail!("DATABASE_URL looks like PostgreSQL but lacks '//' (use postgres://user:pass@host/db)");
-        }
-        let path = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-            .unwrap_or(raw);
-        Ok(Self::Sqlite(PathBuf::from(path)))
-    }
-
-    /// The SQLite file, when that is the engine.
-    pub fn sqlite_path(&self) -> Option<&Path> {
-        match self {
-            Self::Sqlite(p) => Some(p),
-            Self::Postgres(_) => None,
-        }
-    }
-}
-
-/// A trusted proxy: one address or a CIDR block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TrustedProxy {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl TrustedProxy {
-    /// Parses `10.0.0.1` or `10.0.0.0/8` or `::1`.
-    pub fn parse(raw: &str) -> anyhow::Result<Self> {
-        let (addr, prefix) = match raw.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (raw, None),
-        };
-        let network: IpAddr = addr
-            .trim()
-            .parse()
-            .with_context(|| format!("TRUSTED_PROXIES: '{raw}' is not an IP address"))?;
-        let max = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .with_context(|| format!("TRUSTED_PROXIES: '{raw}' has a bad prefix length"))?,
-            None => max,
-        };
-        Ok(Self { network, prefix })
-    }
-
-    /// True when `ip` falls inside this block.
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        match (canonical(self.network), ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// IPv4-mapped IPv6 addresses compare as IPv4.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
+pub use database_url::DatabaseUrl;
+use parse::{number, parse_bool, secs};
+pub use proxies::{canonical, TrustedProxy};
+pub use public_url::PublicUrl;
 
 /// Longest accepted token or session lifetime (ten years): keeps date arithmetic far from overflow.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// How access tokens are signed (`JWT_ALG`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtAlg {
+    /// Ed25519 keys kept (encrypted) in the database, published as a JWKS.
+    EdDsa,
+    /// `JWT_SECRET` itself, for deployments whose other services share it.
+    Hs256,
+}
 
 /// Every knob taskgate has; see `.env.example` for the meaning of each.
 #[derive(Clone, Debug)]
@@ -119,11 +38,27 @@ pub struct Config {
     pub bind_addr: String,
     /// `None` means "generate and keep beside the SQLite file" (refused with PostgreSQL).
     pub jwt_secret: Option<SecretString>,
+    pub jwt_alg: JwtAlg,
+    /// Days between scheduled signing-key rotations; 0 = only `taskgate keys rotate`.
+    pub jwt_key_rotation_days: u32,
+    /// `None`: derived from the bound address once the port is known.
+    pub public_url: Option<PublicUrl>,
+    /// `None`: mail is written as `.eml` files into `mail_dir`.
+    pub smtp_url: Option<SecretString>,
+    /// `None`: `<database folder>/mail` (`data/mail` with PostgreSQL).
+    pub mail_dir: Option<PathBuf>,
+    pub mail_from: String,
+    pub require_verified_email: bool,
+    /// Where `/metrics` is served; `None` turns metrics off.
+    pub metrics_addr: Option<String>,
+    /// A refresh token presented again this soon after its first use gets the
+    /// same answer instead of revoking the session; zero is strict.
+    pub refresh_reuse_grace: Duration,
     pub cookie_secure: bool,
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
     pub session_idle: Duration,
-    /// Login + signup attempts per client IP per minute; 0 disables the limit.
+    /// Attempts per client IP per minute, and failed sign-ins per account per minute; 0 disables both.
     pub auth_rate_limit_per_min: u32,
     pub trusted_proxies: Vec<TrustedProxy>,
     pub database_pool_size: u32,
@@ -143,24 +78,29 @@ impl Config {
         let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
         let database_url =
             DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "data/taskgate.db".into()))?;
-        let bind_addr = get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let jwt_secret = get("JWT_SECRET").map(SecretString::from);
         let config = Self {
             database_url,
-            bind_addr,
-            jwt_secret,
+            bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            jwt_secret: get("JWT_SECRET").map(SecretString::from),
+            jwt_alg: match get("JWT_ALG").as_deref().map(str::trim) {
+                None | Some("EdDSA") => JwtAlg::EdDsa,
+                Some("HS256") => JwtAlg::Hs256,
+                Some(other) => bail!("JWT_ALG must be EdDSA or HS256, not '{other}'"),
+            },
+            jwt_key_rotation_days: number(&get, "JWT_KEY_ROTATION_DAYS", 30)?,
+            public_url: get("PUBLIC_URL").map(|u| PublicUrl::parse(&u)).transpose()?,
+            smtp_url: get("SMTP_URL").map(SecretString::from),
+            mail_dir: get("MAIL_DIR").map(PathBuf::from),
+            mail_from: get("MAIL_FROM").unwrap_or_else(|| "taskgate <no-reply@localhost>".into()),
+            require_verified_email: parse_bool(&get, "REQUIRE_VERIFIED_EMAIL", false)?,
+            metrics_addr: get("METRICS_ADDR"),
+            refresh_reuse_grace: secs(&get, "REFRESH_REUSE_GRACE_SECS", 10)?,
             cookie_secure: parse_bool(&get, "COOKIE_SECURE", true)?,
             access_token_ttl: secs(&get, "ACCESS_TOKEN_TTL_SECS", 900)?,
             session_ttl: secs(&get, "SESSION_TTL_SECS", 2_592_000)?,
             session_idle: secs(&get, "SESSION_IDLE_SECS", 604_800)?,
             auth_rate_limit_per_min: number(&get, "AUTH_RATE_LIMIT_PER_MIN", 10)?,
-            trusted_proxies: get("TRUSTED_PROXIES")
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(TrustedProxy::parse)
-                .collect::<anyhow::Result<_>>()?,
+            trusted_proxies: TrustedProxy::parse_list(&get("TRUSTED_PROXIES").unwrap_or_default())?,
             database_pool_size: number(&get, "DATABASE_POOL_SIZE", 8)?,
             database_connect_timeout: secs(&get, "DATABASE_CONNECT_TIMEOUT_SECS", 5)?,
             max_concurrent_hashes: default_hash_concurrency(),
@@ -190,51 +130,35 @@ impl Config {
                 );
             }
         }
+        if self.refresh_reuse_grace > Duration::from_secs(300) {
+            bail!("REFRESH_REUSE_GRACE_SECS must be at most 300");
+        }
+        if self.jwt_key_rotation_days > 3650 {
+            bail!("JWT_KEY_ROTATION_DAYS must be at most 3650");
+        }
         if self.database_pool_size == 0 {
             bail!("DATABASE_POOL_SIZE must be at least 1");
         }
         Ok(())
     }
+
+    /// The folder `.eml` files go to when no SMTP relay is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.mail_dir {
+            return dir.clone();
+        }
+        match &self.database_url {
+            DatabaseUrl::Sqlite(db) => db
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("mail"), |p| p.join("mail")),
+            DatabaseUrl::Postgres(_) => PathBuf::from("data/mail"),
+        }
+    }
 }
 
 fn default_hash_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-fn parse_bool(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: bool,
-) -> anyhow::Result<bool> {
-    match get(key).map(|v| v.trim().to_ascii_lowercase()) {
-        None => Ok(default),
-        Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
-        Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => Ok(false),
-        Some(v) => bail!("{key} must be true or false, not '{v}'"),
-    }
-}
-
-fn number<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: T,
-) -> anyhow::Result<T> {
-    match get(key) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .ok()
-            .with_context(|| format!("{key} must be a non-negative whole number, not '{v}'")),
-    }
-}
-
-fn secs(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-    default: u64,
-) -> anyhow::Result<Duration> {
-    number(get, key, default).map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -264,6 +188,12 @@ mod tests {
         assert_eq!(c.session_idle, Duration::from_secs(604_800));
         assert_eq!(c.auth_rate_limit_per_min, 10);
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.jwt_alg, JwtAlg::EdDsa);
+        assert_eq!(c.jwt_key_rotation_days, 30);
+        assert_eq!(c.refresh_reuse_grace, Duration::from_secs(10));
+        assert_eq!(c.mail_from, "taskgate <no-reply@localhost>");
+        assert!(!c.require_verified_email);
+        assert_eq!(c.mail_dir(), std::path::PathBuf::from("data/mail"));
     }
 
     #[test]
@@ -271,6 +201,8 @@ mod tests {
         assert!(config(&[("JWT_SECRET", "short")]).is_err());
         assert!(config(&[("DATABASE_URL", "postgres://u@localhost/db")]).is_err());
         assert!(config(&[("DATABASE_URL", "postgresql:db")]).is_err());
+        assert!(config(&[("JWT_ALG", "RS256")]).is_err());
+        assert!(config(&[("JWT_ALG", "HS256")]).is_ok());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The JWT secret: from `JWT_SECRET`, or (SQLite only) generated once and
+//! The master secret: from `JWT_SECRET`, or (SQLite only) generated once and
 //! kept in a mode-0600 file beside the database so restarts keep sessions.
 
 use std::fs;
