@@ -2,6 +2,7 @@
 //! (`db::run`, which keeps Diesel's blocking calls off the async workers).
 
 pub mod connection;
+pub mod outbox;
 pub mod schema;
 pub mod sessions;
 pub mod tasks;
