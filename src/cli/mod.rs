@@ -10,8 +10,8 @@ mod users;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::state::AppState;
 use crate::secrets;
+use crate::state::AppState;
 use crate::{db, Application};
 
 #[derive(Debug, Parser)]

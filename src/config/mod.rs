@@ -88,7 +88,9 @@ impl Config {
                 Some(other) => bail!("JWT_ALG must be EdDSA or HS256, not '{other}'"),
             },
             jwt_key_rotation_days: number(&get, "JWT_KEY_ROTATION_DAYS", 30)?,
-            public_url: get("PUBLIC_URL").map(|u| PublicUrl::parse(&u)).transpose()?,
+            public_url: get("PUBLIC_URL")
+                .map(|u| PublicUrl::parse(&u))
+                .transpose()?,
             smtp_url: get("SMTP_URL").map(SecretString::from),
             mail_dir: get("MAIL_DIR").map(PathBuf::from),
             mail_from: get("MAIL_FROM").unwrap_or_else(|| "taskgate <no-reply@localhost>".into()),

@@ -19,7 +19,8 @@ impl PublicUrl {
         else {
             bail!("PUBLIC_URL must start with http:// or https://, not '{raw}'");
         };
-        let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '@');
+        let bad =
+            |c: char| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '@');
         if rest.is_empty() || rest.chars().any(bad) {
             bail!("PUBLIC_URL must be a scheme and a host (and port), like https://tasks.example.com, not '{raw}'");
         }
@@ -85,7 +86,10 @@ mod tests {
         let u = PublicUrl::parse("http://[::1]:8080").unwrap();
         assert_eq!(u.host(), "::1");
         assert!(u.host_is_ip());
-        assert_eq!(PublicUrl::parse("http://localhost:9").unwrap().host(), "localhost");
+        assert_eq!(
+            PublicUrl::parse("http://localhost:9").unwrap().host(),
+            "localhost"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod connection;
 mod faults;
 pub mod ids;
 pub mod migrate;
+pub mod outbox;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod schema;

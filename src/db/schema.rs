@@ -1,6 +1,24 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    outbox (id) {
+        id -> Text,
+        to_addr -> Text,
+        kind -> Text,
+        subject -> Text,
+        body_sealed -> Nullable<Text>,
+        carries_token -> Bool,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     rate_limits (bucket) {
         bucket -> Text,
         tat -> BigInt,
@@ -67,6 +85,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tasks -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    outbox,
     rate_limits,
     refresh_tokens,
     sessions,

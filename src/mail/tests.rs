@@ -1,0 +1,554 @@
+//! The mail path end to end: lettre against the in-memory SMTP sink, `.eml`
+//! files, and the outbox worker on a real database (SQLite, or PostgreSQL
+//! when `TEST_DATABASE_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../tests/api/smtp_sink.rs"]
+mod smtp_sink;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use diesel::prelude::*;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use smtp_sink::{Mode, SmtpSink};
+use tempfile::TempDir;
+
+use super::*;
+use crate::config::Config;
+use crate::db::{self, outbox as rows, schema::outbox, Pool};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Reversible and bound to its context, like the real sealer; not encryption.
+struct TestSealer(&'static str);
+
+impl BodySealer for TestSealer {
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> String {
+        let tag = URL_SAFE_NO_PAD.encode([self.0.as_bytes(), context].concat());
+        format!("test.{tag}.{}", URL_SAFE_NO_PAD.encode(plaintext))
+    }
+
+    fn open(&self, sealed: &str, context: &[u8]) -> Option<Vec<u8>> {
+        let (tag, body) = sealed.strip_prefix("test.")?.split_once('.')?;
+        let expected = URL_SAFE_NO_PAD.encode([self.0.as_bytes(), context].concat());
+        (tag == expected).then(|| URL_SAFE_NO_PAD.decode(body).ok())?
+    }
+}
+
+fn database_url(dir: &TempDir) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            use diesel::{Connection, PgConnection};
+            let name = format!("tg_mail_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = PgConnection::establish(&base).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .unwrap();
+            format!("{}/{name}", base.rsplit_once('/').unwrap().0)
+        }
+        _ => dir.path().join("mail.db").display().to_string(),
+    }
+}
+
+fn pool_for(url: &str) -> Pool {
+    let config = Config::from_lookup(|key| match key {
+        "DATABASE_URL" => Some(url.to_owned()),
+        "JWT_SECRET" => Some("mail-test-secret-mail-test-secret-0123".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let pool = db::build_pool(&config).unwrap();
+    db::run_migrations(&pool).unwrap();
+    pool
+}
+
+fn from() -> Mailbox {
+    settings::DEFAULT_FROM.parse().unwrap()
+}
+
+fn quick() -> WorkerSettings {
+    WorkerSettings {
+        retry: RetryPolicy {
+            first_delay: Duration::from_millis(300),
+            factor: 2,
+            max_delay: Duration::from_secs(1),
+            max_attempts: 4,
+        },
+        lease: Duration::from_secs(2),
+        idle_poll: Duration::from_millis(200),
+    }
+}
+
+struct Env {
+    dir: TempDir,
+    url: String,
+    pool: Pool,
+    outbox: Outbox,
+    sink: SmtpSink,
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url(&dir);
+    let pool = pool_for(&url);
+    Env {
+        dir,
+        url,
+        pool,
+        outbox: Outbox::new(Arc::new(TestSealer("k1"))),
+        sink: SmtpSink::start().await,
+    }
+}
+
+impl Env {
+    fn worker(&self, pool: Pool, outbox: Outbox, settings: WorkerSettings) -> WorkerHandle {
+        let config = SmtpConfig::parse(&self.sink.url()).unwrap();
+        spawn_worker(Worker {
+            pool,
+            outbox,
+            mailer: Arc::new(Mailer::new(&TransportConfig::Smtp(config)).unwrap()),
+            from: from(),
+            settings,
+        })
+    }
+
+    async fn enqueue(&self, to: &str, mail: Mail<'static>) -> String {
+        let composed = compose(
+            &mail,
+            &MailContext {
+                public_url: "http://localhost:8080",
+                at: db::now(),
+            },
+        );
+        let outbox = self.outbox.clone();
+        let to = to.to_owned();
+        let id = db::run(&self.pool, move |c| outbox.enqueue(c, &to, &composed))
+            .await
+            .unwrap();
+        self.outbox.wake();
+        id
+    }
+
+    async fn row(&self, id: &str) -> (rows::OutboxEntry, Option<String>) {
+        let id = id.to_owned();
+        db::run(&self.pool, move |c| {
+            let entry = rows::list(c, 1000)?
+                .into_iter()
+                .find(|e| e.id == id)
+                .unwrap();
+            let body = outbox::table
+                .find(&id)
+                .select(outbox::body_sealed)
+                .get_result::<Option<String>>(c)?;
+            Ok::<_, diesel::result::Error>((entry, body))
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn wait_row(
+        &self,
+        id: &str,
+        done: impl Fn(&rows::OutboxEntry) -> bool,
+    ) -> (rows::OutboxEntry, Option<String>) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let row = self.row(id).await;
+            if done(&row.0) {
+                return row;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "row never got there: {:?}",
+                row.0
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lettre_delivers_to_the_sink() {
+    let sink = SmtpSink::start().await;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(sink.port())
+        .build();
+    let message = build_message(
+        &from(),
+        "jane@example.com",
+        "Hi",
+        "Hello there\n",
+        "m1",
+        db::now(),
+    )
+    .unwrap();
+    transport.send(message).await.unwrap();
+    let got = sink.wait_for(|m| m.len() == 1, WAIT).await;
+    assert_eq!(got[0].mail_from, "no-reply@localhost");
+    assert_eq!(got[0].rcpt_to, ["jane@example.com"]);
+    assert_eq!(got[0].header("Subject").as_deref(), Some("Hi"));
+    assert_eq!(got[0].body(), "Hello there\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mailer_authenticates_with_the_url_credentials() {
+    let sink = SmtpSink::start().await;
+    let url = format!("smtp://mailer:p%40ss@127.0.0.1:{}", sink.port());
+    let config = MailSettings::from_values(Some(&url), "unused".into(), None).unwrap();
+    let mailer = Mailer::new(&config.transport).unwrap();
+    assert_eq!(
+        mailer.describe(),
+        format!("SMTP relay 127.0.0.1:{} (plain)", sink.port())
+    );
+    let message = build_message(&from(), "a@example.com", "s", "b\n", "m2", db::now()).unwrap();
+    mailer.send("m2", &message).await.unwrap();
+    let got = sink.wait_for(|m| m.len() == 1, WAIT).await;
+    assert_eq!(got[0].auth_user.as_deref(), Some("mailer"));
+
+    sink.set_mode(Mode::Reject550);
+    let refused = mailer.send("m3", &message).await.unwrap_err();
+    assert!(
+        refused.permanent && refused.reason.contains("550"),
+        "{refused:?}"
+    );
+    sink.go_down();
+    let down = mailer.send("m4", &message).await.unwrap_err();
+    assert!(!down.permanent && down.reason.contains("421"), "{down:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_settings_never_fall_back_to_plain_text() {
+    let sink = SmtpSink::start().await;
+    let message = build_message(&from(), "a@example.com", "s", "b\n", "m5", db::now()).unwrap();
+    for (url, label) in [
+        (
+            format!("smtp://u:p@127.0.0.1:{}?tls=required", sink.port()),
+            "STARTTLS",
+        ),
+        (format!("smtps://u:p@127.0.0.1:{}", sink.port()), "TLS"),
+    ] {
+        let config = SmtpConfig::parse(&url).unwrap();
+        let mailer = Mailer::new(&TransportConfig::Smtp(config)).unwrap();
+        assert!(mailer.describe().ends_with(&format!("({label})")));
+        // The sink speaks neither STARTTLS nor TLS: the attempt must fail.
+        let error = mailer.send("m5", &message).await.unwrap_err();
+        assert!(!error.permanent, "{label}: {error:?}");
+    }
+    assert!(sink.messages().is_empty(), "nothing went out in the clear");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_smtp_each_message_is_one_eml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail_dir = dir.path().join("not/yet/there");
+    let mailer = Mailer::new(&TransportConfig::Dir(mail_dir.clone())).unwrap();
+    let mail = compose(
+        &Mail::PasswordReset { token: "tok123" },
+        &MailContext {
+            public_url: "http://localhost:8080",
+            at: db::now(),
+        },
+    );
+    let message = build_message(
+        &from(),
+        "jane@example.com",
+        &mail.subject,
+        &mail.body,
+        "id-1",
+        db::now(),
+    )
+    .unwrap();
+    mailer.send("id-1", &message).await.unwrap();
+    mailer.send("id-1", &message).await.unwrap();
+
+    let files: Vec<_> = std::fs::read_dir(&mail_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        files,
+        [mail_dir.join("id-1.eml")],
+        "a retry overwrites its own file"
+    );
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .expect("headers, blank line, body");
+    let header = |name: &str| {
+        head.split("\r\n")
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("no {name} in {head}"))
+            .to_owned()
+    };
+    chrono::DateTime::parse_from_rfc2822(&header("Date")).unwrap();
+    assert_eq!(header("To"), "jane@example.com");
+    assert_eq!(header("Message-ID"), "<id-1@localhost>");
+    assert!(header("Content-Type").starts_with("text/plain"));
+    assert!(body.contains("http://localhost:8080/reset-password?token=tok123\r\n"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_delivers_and_then_forgets_the_body() {
+    let env = env().await;
+    let _worker = env.worker(env.pool.clone(), env.outbox.clone(), quick());
+    let id = env
+        .enqueue("jane@example.com", Mail::VerifyEmail { token: "tokV" })
+        .await;
+
+    let got = env.sink.wait_for(|m| m.len() == 1, WAIT).await;
+    assert_eq!(got[0].token("/verify-email").as_deref(), Some("tokV"));
+    assert_eq!(
+        got[0].header("Message-ID"),
+        Some(format!("<{id}@localhost>"))
+    );
+    let (row, body) = env.wait_row(&id, |r| r.status == rows::SENT).await;
+    assert_eq!((row.attempts, row.kind.as_str()), (1, "verify_email"));
+    assert!(row.sent_at.is_some() && row.last_error.is_none());
+    assert_eq!(body, None, "the link is gone once delivered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_smtp_the_worker_writes_files_and_forgets_the_body() {
+    let env = env().await;
+    let mail_dir = env.dir.path().join("mail");
+    let _worker = spawn_worker(Worker {
+        pool: env.pool.clone(),
+        outbox: env.outbox.clone(),
+        mailer: Arc::new(Mailer::new(&TransportConfig::Dir(mail_dir.clone())).unwrap()),
+        from: from(),
+        settings: quick(),
+    });
+    let id = env
+        .enqueue("jane@example.com", Mail::PasswordReset { token: "tokR" })
+        .await;
+    let (row, body) = env.wait_row(&id, |r| r.status == rows::SENT).await;
+    assert_eq!((row.attempts, body), (1, None));
+    let raw = std::fs::read_to_string(mail_dir.join(format!("{id}.eml"))).unwrap();
+    assert!(raw.contains("/reset-password?token=tokR\r\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_retries_while_the_relay_is_down() {
+    let env = env().await;
+    env.sink.go_down();
+    let _worker = env.worker(env.pool.clone(), env.outbox.clone(), quick());
+    let id = env.enqueue("jane@example.com", Mail::PasswordChanged).await;
+
+    // Two attempts refused; the row waits for the next one with its body.
+    let (row, body) = env
+        .wait_row(&id, |r| r.attempts >= 2 && env.sink.connections() >= 2)
+        .await;
+    assert_eq!(row.status, rows::PENDING);
+    assert!(
+        row.last_error.as_deref().unwrap().contains("421"),
+        "{row:?}"
+    );
+    assert!(body.is_some(), "kept for the next attempt");
+    assert!(env.sink.messages().is_empty());
+    env.sink.come_up();
+    env.sink.wait_for(|m| m.len() == 1, WAIT).await;
+    let (row, body) = env.wait_row(&id, |r| r.status == rows::SENT).await;
+    assert!(row.attempts >= 2 && body.is_none(), "{row:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_gives_up_and_forgets_the_body() {
+    let env = env().await;
+    env.sink.set_mode(Mode::Close);
+    let _worker = env.worker(env.pool.clone(), env.outbox.clone(), quick());
+    let id = env
+        .enqueue("jane@example.com", Mail::PasswordReset { token: "t" })
+        .await;
+    let (row, body) = env.wait_row(&id, |r| r.status == rows::FAILED).await;
+    assert_eq!(row.attempts, 4);
+    assert!(row.last_error.is_some() && body.is_none(), "{row:?}");
+
+    env.sink.set_mode(Mode::Reject550);
+    let id = env
+        .enqueue("ghost@example.com", Mail::TwoFactorEnabled)
+        .await;
+    let (row, body) = env.wait_row(&id, |r| r.status == rows::FAILED).await;
+    assert_eq!(row.attempts, 1, "a permanent refusal is not retried");
+    assert!(row.last_error.unwrap().contains("550") && body.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_sealed_under_another_secret_is_given_up() {
+    let env = env().await;
+    let id = env.enqueue("jane@example.com", Mail::PasswordChanged).await;
+    let other = Outbox::new(Arc::new(TestSealer("k2")));
+    let _worker = env.worker(env.pool.clone(), other, quick());
+    let (row, body) = env.wait_row(&id, |r| r.status == rows::FAILED).await;
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("the stored body cannot be opened")
+    );
+    assert!(body.is_none() && env.sink.messages().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_queued_before_a_crash_goes_out_from_the_next_process() {
+    let env = env().await;
+    // Queued while no worker runs (the process stopped right after the request).
+    let first = env.enqueue("a@example.com", Mail::PasswordChanged).await;
+    // Claimed by a worker that then dies mid-delivery (the relay hangs).
+    env.sink.set_mode(Mode::Hang);
+    let crashed = env.worker(env.pool.clone(), env.outbox.clone(), quick());
+    env.wait_row(&first, |r| r.attempts == 1).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while env.sink.connections() == 0 {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(crashed);
+    let second = env.enqueue("b@example.com", Mail::TwoFactorDisabled).await;
+    env.sink.come_up();
+
+    let next_process = pool_for(&env.url);
+    let outbox = Outbox::new(Arc::new(TestSealer("k1")));
+    let _worker = env.worker(next_process, outbox, quick());
+    let got = env.sink.wait_for(|m| m.len() == 2, WAIT).await;
+    let mut to: Vec<&str> = got.iter().map(|m| m.rcpt_to[0].as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["a@example.com", "b@example.com"]);
+    let (row, body) = env.wait_row(&first, |r| r.status == rows::SENT).await;
+    assert_eq!(row.attempts, 2, "the interrupted attempt counts");
+    assert!(body.is_none());
+    env.wait_row(&second, |r| r.status == rows::SENT).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_on_one_database_deliver_each_message_once() {
+    let env = env().await;
+    let other_outbox = Outbox::new(Arc::new(TestSealer("k1")));
+    let fast = WorkerSettings {
+        idle_poll: Duration::from_millis(5),
+        ..quick()
+    };
+    let _a = env.worker(env.pool.clone(), env.outbox.clone(), fast);
+    let _b = env.worker(pool_for(&env.url), other_outbox.clone(), fast);
+    let mut ids = HashSet::new();
+    for i in 0..24 {
+        let to = format!("user{i}@example.com");
+        ids.insert(env.enqueue(&to, Mail::RecoveryCodesRegenerated).await);
+        other_outbox.wake();
+    }
+    env.sink.wait_for(|m| m.len() >= 24, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = env.sink.messages();
+    let message_ids: HashSet<String> = got.iter().filter_map(|m| m.header("Message-ID")).collect();
+    assert_eq!((got.len(), message_ids.len()), (24, 24), "no message twice");
+    for id in &ids {
+        let (row, body) = env.wait_row(id, |r| r.status == rows::SENT).await;
+        assert_eq!((row.attempts, body), (1, None));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_excludes_other_claimers_until_its_lease_runs_out() {
+    let env = env().await;
+    let id = env.enqueue("a@example.com", Mail::PasswordChanged).await;
+    let lease = chrono::Duration::seconds(60);
+    db::run(&env.pool, move |c| {
+        let now = db::now();
+        let a = rows::claim_next(c, "a", now, lease, 8)?.expect("a claims");
+        assert_eq!((a.id.as_str(), a.attempts), (id.as_str(), 1));
+        assert!(
+            rows::claim_next(c, "b", now, lease, 8)?.is_none(),
+            "held by a"
+        );
+        assert_eq!(rows::next_due(c)?, Some(now + lease));
+
+        let later = now + lease + chrono::Duration::seconds(1);
+        let b = rows::claim_next(c, "b", later, lease, 8)?.expect("lease ran out");
+        assert_eq!(b.attempts, 2);
+        let sent = rows::Outcome::Sent { at: later };
+        assert!(!rows::finish(c, &id, "a", sent)?, "a lost its lease");
+        assert!(rows::finish(c, &id, "b", sent)?);
+        assert!(rows::claim_next(c, "c", later + lease * 2, lease, 8)?.is_none());
+        Ok::<_, diesel::result::Error>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_mails_are_limited_to_three_per_address_per_hour() {
+    let env = env().await;
+    let ctx = MailContext {
+        public_url: "http://localhost:8080",
+        at: db::now(),
+    };
+    let reset = compose(&Mail::PasswordReset { token: "t" }, &ctx);
+    let verify = compose(&Mail::VerifyEmail { token: "t" }, &ctx);
+    let notice = compose(&Mail::PasswordChanged, &ctx);
+    let outbox = env.outbox.clone();
+    db::run(&env.pool, move |c| {
+        let to = "jane@example.com";
+        for mail in [&reset, &verify, &reset] {
+            assert!(outbox.enqueue_limited(c, to, mail)?.is_some());
+        }
+        assert!(
+            outbox.enqueue_limited(c, to, &verify)?.is_none(),
+            "the 4th is dropped"
+        );
+        assert!(
+            outbox.enqueue_limited(c, to, &notice)?.is_some(),
+            "notices do not count"
+        );
+        assert!(outbox
+            .enqueue_limited(c, "bob@example.com", &reset)?
+            .is_some());
+        let hour_ago = db::now() - TOKEN_MAIL_WINDOW;
+        assert_eq!(rows::count_recent_token_mails(c, to, hour_ago)?, 3);
+        let later = db::now() + chrono::Duration::seconds(1);
+        assert_eq!(rows::count_recent_token_mails(c, to, later)?, 0);
+
+        let listed = rows::list(c, 100)?;
+        assert_eq!(listed.len(), 5);
+        assert_eq!(listed[0].to_addr, "bob@example.com", "newest first");
+        assert!(listed
+            .iter()
+            .all(|e| e.status == rows::PENDING && e.attempts == 0));
+        Ok::<_, diesel::result::Error>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn finished_mail_is_deleted_after_its_time() {
+    let env = env().await;
+    let _worker = env.worker(env.pool.clone(), env.outbox.clone(), quick());
+    let id = env.enqueue("a@example.com", Mail::PasswordChanged).await;
+    env.wait_row(&id, |r| r.status == rows::SENT).await;
+    let deleted = db::run(&env.pool, |c| {
+        let kept = rows::delete_finished_before(c, db::now() - chrono::Duration::days(30))?;
+        let gone = rows::delete_finished_before(c, db::now() + chrono::Duration::seconds(1))?;
+        Ok::<_, diesel::result::Error>((kept, gone))
+    })
+    .await
+    .unwrap();
+    assert_eq!(deleted, (0, 1));
+}
+
+#[test]
+fn the_default_backoff_starts_at_two_seconds_and_grows_to_an_hour() {
+    let policy = RetryPolicy::default();
+    let waits: Vec<u64> = (1..policy.max_attempts)
+        .map(|n| policy.delay_after(n).as_secs())
+        .collect();
+    assert_eq!(waits, [2, 8, 32, 128, 512, 2048, 3600]);
+    assert_eq!(policy.max_attempts, 8);
+}
