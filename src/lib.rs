@@ -37,12 +37,25 @@ use state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    mail_worker: mail::WorkerHandle,
+}
+
+/// The outside services an application uses, for tests to adjust: how the
+/// mail worker retries (the relay itself is whatever `SMTP_URL` names).
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    pub mail_worker: mail::WorkerSettings,
 }
 
 impl Application {
     /// Resolves the secret, opens the database, runs migrations and binds the
     /// listener (port 0 picks a free port, which tests use).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Services::default()).await
+    }
+
+    /// [`Application::build`] with adjusted [`Services`].
+    pub async fn build_with(config: Config, services: Services) -> anyhow::Result<Self> {
         let keys = ServerKeys::from_secret(&secrets::resolve(&config)?);
         let pool = db::build_pool(&config)?;
         let applied = db::run_migrations(&pool)?;
@@ -59,6 +72,7 @@ impl Application {
             .unwrap_or_else(|| PublicUrl::for_bound(bound));
         let state = web::Data::new(AppState::new(pool, config, keys, public_url)?);
         maintenance::spawn(state.clone());
+        let mail_worker = mail::start_worker(&state, services.mail_worker)?;
         let server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(
                 CookieSessionStore::default(),
@@ -83,7 +97,11 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         tracing::info!(port, "taskgate listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            mail_worker,
+        })
     }
 
     /// The port actually bound.
@@ -93,6 +111,8 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.mail_worker.shutdown().await;
+        served
     }
 }

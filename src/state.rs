@@ -1,6 +1,7 @@
 //! Shared application state, built once at start and handed to every handler.
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 
 use crate::auth::audit::AuditKey;
 use crate::auth::cookies::CookieNames;
@@ -9,6 +10,7 @@ use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::{Config, PublicUrl};
 use crate::db::Pool;
+use crate::mail::{self, MailSettings, Outbox};
 use crate::secrets::{Purpose, Sealer, ServerKeys};
 
 /// What handlers share: the pool, the configuration and the key material.
@@ -28,6 +30,10 @@ pub struct AppState {
     pub audit: AuditKey,
     /// Every key derived from the server secret, for the flows that seal data.
     pub keys: ServerKeys,
+    /// Where flows queue mail; this process's worker delivers it.
+    pub outbox: Outbox,
+    /// `MAIL_FROM` and the transport (`SMTP_URL`, or `.eml` files in `MAIL_DIR`).
+    pub mail: MailSettings,
     pub session_ttl: chrono::Duration,
     pub session_idle: chrono::Duration,
 }
@@ -41,6 +47,15 @@ impl AppState {
         public_url: PublicUrl,
     ) -> anyhow::Result<Self> {
         let tokens = TokenKeys::new(keys.hs256(), config.access_token_ttl);
+        let smtp_url = config
+            .smtp_url
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned());
+        let mail = MailSettings::from_values(
+            smtp_url.as_deref(),
+            config.mail_dir(),
+            Some(&config.mail_from),
+        )?;
         let to_chrono =
             |d: std::time::Duration| chrono::Duration::from_std(d).context("lifetime out of range");
         Ok(Self {
@@ -54,6 +69,8 @@ impl AppState {
             session_ttl: to_chrono(config.session_ttl)?,
             session_idle: to_chrono(config.session_idle)?,
             public_url,
+            outbox: mail::outbox_for(&keys),
+            mail,
             keys,
             config,
         })

@@ -77,6 +77,10 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_verified -> Bool,
+        totp_enabled -> Bool,
+        totp_secret_sealed -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 

@@ -26,6 +26,15 @@ pub struct User {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The owner proved the address (a verification or reset link).
+    pub email_verified: bool,
+    /// Sign-in asks for a TOTP code after the password.
+    pub totp_enabled: bool,
+    /// The TOTP secret, sealed (`secrets::Purpose::TotpSecrets`); pending
+    /// while `totp_enabled` is false.
+    pub totp_secret_sealed: Option<String>,
+    /// The last TOTP time step accepted, so no code is accepted twice.
+    pub totp_last_step: Option<i64>,
 }
 
 impl fmt::Debug for User {
@@ -34,6 +43,8 @@ impl fmt::Debug for User {
             .field("id", &self.id)
             .field("email", &self.email)
             .field("name", &self.name)
+            .field("email_verified", &self.email_verified)
+            .field("totp_enabled", &self.totp_enabled)
             .field("password_hash", &"***")
             .finish_non_exhaustive()
     }

@@ -14,6 +14,7 @@ use chrono::Duration;
 pub mod compose;
 pub mod message;
 pub mod queue;
+mod send;
 pub mod settings;
 pub mod transport;
 pub mod worker;
@@ -24,6 +25,7 @@ mod tests;
 pub use compose::{compose, Composed, Mail, MailContext};
 pub use message::{build_message, BuildError};
 pub use queue::{Outbox, TOKEN_MAILS_PER_WINDOW, TOKEN_MAIL_WINDOW};
+pub use send::{outbox_for, start_worker};
 pub use settings::{
     default_mail_dir, MailSettings, SettingsError, SmtpConfig, SmtpSecurity, TransportConfig,
 };

@@ -107,3 +107,14 @@ impl Outbox {
         self.wake.notified().await;
     }
 }
+
+/// The server's AES-GCM sealer (key derived from `JWT_SECRET`) seals queued bodies.
+impl BodySealer for crate::secrets::Sealer {
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> String {
+        crate::secrets::Sealer::seal(self, plaintext, context)
+    }
+
+    fn open(&self, sealed: &str, context: &[u8]) -> Option<Vec<u8>> {
+        crate::secrets::Sealer::open(self, sealed, context).ok()
+    }
+}

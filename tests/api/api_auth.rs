@@ -147,7 +147,9 @@ async fn signup_returns_201_with_the_token_response_and_no_store() {
     assert!(refresh.len() >= 43, "at least 256 bits: {refresh}");
     assert_ne!(refresh, access);
     let user = &body["user"];
-    assert_eq!(user.as_object().unwrap().len(), 4, "user shape: {user}");
+    assert_eq!(user.as_object().unwrap().len(), 6, "user shape: {user}");
+    assert_eq!(user["email_verified"], false);
+    assert_eq!(user["two_factor"], false);
     assert!(uuid::Uuid::parse_str(user["id"].as_str().unwrap()).is_ok());
     assert_eq!(user["email"], "ann@example.com");
     assert_eq!(user["name"], "Ann");

@@ -73,6 +73,10 @@ pub async fn create_account(state: &AppState, input: Signup) -> Result<User, Sig
         password_hash: hash,
         created_at: now,
         updated_at: now,
+        email_verified: false,
+        totp_enabled: false,
+        totp_secret_sealed: None,
+        totp_last_step: None,
     };
     let row = user.clone();
     let inserted = db::write(&state.pool, move |conn| {

@@ -29,6 +29,10 @@ pub struct UserJson {
     pub name: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// The owner has proved the address (a verification or reset link).
+    pub email_verified: bool,
+    /// Sign-in asks for a second factor (TOTP or a recovery code).
+    pub two_factor: bool,
 }
 
 impl From<&User> for UserJson {
@@ -38,6 +42,8 @@ impl From<&User> for UserJson {
             email: u.email.clone(),
             name: u.name.clone(),
             created_at: rfc3339(u.created_at),
+            email_verified: u.email_verified,
+            two_factor: u.totp_enabled,
         }
     }
 }
