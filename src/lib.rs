@@ -72,6 +72,7 @@ impl Application {
             .unwrap_or_else(|| PublicUrl::for_bound(bound));
         let state = web::Data::new(AppState::new(pool, config, keys, public_url)?);
         maintenance::spawn(state.clone());
+        auth::tokens::keyring::spawn_refresher(state.clone());
         let mail_worker = mail::start_worker(&state, services.mail_worker)?;
         let server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(
