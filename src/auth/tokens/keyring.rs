@@ -177,7 +177,7 @@ pub fn spawn_refresher(state: actix_web::web::Data<crate::state::AppState>) {
                 return;
             };
             rounds = rounds.wrapping_add(1);
-            let result = if rounds % 30 == 0 {
+            let result = if rounds.is_multiple_of(30) {
                 ring.housekeeping(&state.pool).await
             } else {
                 ring.reload(&state.pool).await
