@@ -65,8 +65,8 @@ impl From<VerifiedClaims> for TokenSubject {
 
 /// How tokens are signed in this deployment.
 enum Signer {
-    Hs256(Hs256),
-    EdDsa(Box<KeyRing>),
+    Hs256(Box<Hs256>),
+    EdDsa(KeyRing),
 }
 
 /// Signs and verifies access tokens, whichever the algorithm.
@@ -79,7 +79,7 @@ impl TokenKeys {
     /// HS256 with the shared secret (`JWT_ALG=HS256`).
     pub fn hs256(secret: &[u8], ttl: Duration) -> Self {
         Self {
-            signer: Signer::Hs256(Hs256::new(secret)),
+            signer: Signer::Hs256(Box::new(Hs256::new(secret))),
             ttl,
         }
     }
@@ -87,7 +87,7 @@ impl TokenKeys {
     /// Ed25519 keys from the database (`JWT_ALG=EdDSA`).
     pub fn eddsa(ring: KeyRing, ttl: Duration) -> Self {
         Self {
-            signer: Signer::EdDsa(Box::new(ring)),
+            signer: Signer::EdDsa(ring),
             ttl,
         }
     }
