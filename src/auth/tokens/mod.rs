@@ -66,7 +66,7 @@ impl From<VerifiedClaims> for TokenSubject {
 /// How tokens are signed in this deployment.
 enum Signer {
     Hs256(Box<Hs256>),
-    EdDsa(KeyRing),
+    EdDsa(Box<KeyRing>),
 }
 
 /// Signs and verifies access tokens, whichever the algorithm.
@@ -87,7 +87,7 @@ impl TokenKeys {
     /// Ed25519 keys from the database (`JWT_ALG=EdDSA`).
     pub fn eddsa(ring: KeyRing, ttl: Duration) -> Self {
         Self {
-            signer: Signer::EdDsa(ring),
+            signer: Signer::EdDsa(Box::new(ring)),
             ttl,
         }
     }
