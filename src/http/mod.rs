@@ -14,6 +14,7 @@ pub mod qr;
 pub mod ready;
 pub mod request_log;
 pub mod throttle;
+pub mod well_known;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -25,6 +26,11 @@ const APP_CSS: &str = include_str!("../../static/css/app.css");
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(api::health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(ready::readyz)))
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
+        .service(
+            web::resource("/.well-known/oauth-authorization-server")
+                .route(web::get().to(well_known::metadata)),
+        )
         .service(web::resource("/static/css/app.css").route(web::get().to(stylesheet)))
         .service(api::scope())
         .configure(pages::configure);

@@ -5,6 +5,7 @@
 //! this one refuse valid tokens). Scheduled rotation and the removal of
 //! expired keys run on the same loop.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,9 @@ const UNKNOWN_KID_RELOAD: Duration = Duration::from_millis(500);
 /// The loaded keys and what it takes to reload them.
 pub struct KeyRing {
     keys: RwLock<Arc<KeySet>>,
+    /// Bumped whenever a reload changes the published keys; remembered
+    /// verifications from an older generation are not used.
+    generation: AtomicU64,
     sealer: Sealer,
     rules: VerifyRules,
     ttl: Duration,
@@ -63,6 +67,7 @@ impl KeyRing {
         }
         let mut ring = Self {
             keys: RwLock::new(Arc::new(ensured.keys)),
+            generation: AtomicU64::new(0),
             sealer,
             rules: VerifyRules::new(ISSUER, ISSUER, LEEWAY_SECS),
             ttl,
@@ -97,18 +102,20 @@ impl KeyRing {
     /// tokens when it can be (see `verified`).
     pub fn verify(&self, token: &str) -> Option<TokenSubject> {
         let now = chrono::Utc::now().timestamp();
-        if let Some(subject) = verified::hit(token, now) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(subject) = verified::hit(token, generation, now) {
             return Some(subject);
         }
         let subject: TokenSubject = self
             .current()
             .verify::<VerifiedClaims>(token, &self.rules)?
             .into();
-        verified::remember(token, subject, now);
+        verified::remember(token, generation, subject, now);
         Some(subject)
     }
 
-    /// Re-reads the key set.
+    /// Re-reads the key set. When no key can sign any more (its row was
+    /// tampered with, or every key expired), makes one, as at start.
     pub async fn reload(&self, pool: &Pool) -> Result<(), Fault> {
         let (sealer, ttl) = (self.sealer.clone(), self.ttl);
         let keys = db::run(pool, move |conn| {
@@ -116,7 +123,27 @@ impl KeyRing {
         })
         .await?
         .0;
-        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        let keys = if keys.signing_kid(db::now()).is_some() {
+            keys
+        } else {
+            let (sealer, ttl) = (self.sealer.clone(), self.ttl);
+            let ensured = db::write(pool, move |conn| {
+                store::ensure(conn, &sealer, db::now(), ttl).map_err(|e| Fault::Internal(e.into()))
+            })
+            .await?;
+            tracing::warn!(
+                new_key = ensured.created.as_deref().unwrap_or(""),
+                "no stored signing key could sign; made a new one"
+            );
+            ensured.keys
+        };
+        let mut current = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        if current.jwks() != keys.jwks() {
+            // Bumped before the new set is visible, so no verification by an
+            // older set is remembered under the new generation.
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
+        *current = Arc::new(keys);
         Ok(())
     }
 

@@ -6,8 +6,10 @@
 //! leeway the full check allows, so a hit never accepts a token that a full
 //! check would refuse: the signature of those exact bytes was verified, the
 //! claims do not change, and a key is dropped only after every token it
-//! signed has expired. (The session behind the token is still checked on
-//! every request, by the guard.)
+//! signed has expired. Entries also carry the generation of the key set that
+//! verified them: when a reload changes the set (a rotation, a key dropped
+//! because its row failed its checks), older entries are not used. (The
+//! session behind the token is still checked on every request, by the guard.)
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,34 +20,35 @@ use super::{TokenSubject, LEEWAY_SECS};
 const CAPACITY: usize = 4096;
 
 thread_local! {
-    static VERIFIED: RefCell<HashMap<Box<str>, TokenSubject>> = RefCell::new(HashMap::new());
+    static VERIFIED: RefCell<HashMap<Box<str>, (u64, TokenSubject)>> = RefCell::new(HashMap::new());
 }
 
 fn leeway() -> i64 {
     i64::try_from(LEEWAY_SECS).unwrap_or(30)
 }
 
-/// The subject of `token` if this thread verified it and it has not expired.
-pub fn hit(token: &str, now: i64) -> Option<TokenSubject> {
+/// The subject of `token` if this thread verified it with key-set
+/// `generation` and it has not expired.
+pub fn hit(token: &str, generation: u64, now: i64) -> Option<TokenSubject> {
     VERIFIED.with(|v| {
         v.borrow()
             .get(token)
-            .copied()
-            .filter(|s| now <= s.exp.saturating_add(leeway()))
+            .filter(|(g, s)| *g == generation && now <= s.exp.saturating_add(leeway()))
+            .map(|(_, s)| *s)
     })
 }
 
-/// Remembers a fully verified token.
-pub fn remember(token: &str, subject: TokenSubject, now: i64) {
+/// Remembers a token fully verified with key-set `generation`.
+pub fn remember(token: &str, generation: u64, subject: TokenSubject, now: i64) {
     VERIFIED.with(|v| {
         let mut map = v.borrow_mut();
         if map.len() >= CAPACITY {
-            map.retain(|_, s| now <= s.exp.saturating_add(leeway()));
+            map.retain(|_, (g, s)| *g == generation && now <= s.exp.saturating_add(leeway()));
             if map.len() >= CAPACITY {
                 map.clear();
             }
         }
-        map.insert(token.into(), subject);
+        map.insert(token.into(), (generation, subject));
     });
 }
 
@@ -62,9 +65,10 @@ mod tests {
             iat: 1000,
             exp: 1900,
         };
-        remember("a.b.c", s, 1000);
-        assert_eq!(hit("a.b.c", 1900 + 30), Some(s));
-        assert_eq!(hit("a.b.c", 1900 + 31), None, "past exp + leeway");
-        assert_eq!(hit("a.b.C", 1000), None, "another text is another token");
+        remember("a.b.c", 7, s, 1000);
+        assert_eq!(hit("a.b.c", 7, 1900 + 30), Some(s));
+        assert_eq!(hit("a.b.c", 7, 1900 + 31), None, "past exp + leeway");
+        assert_eq!(hit("a.b.C", 7, 1000), None, "another text is another token");
+        assert_eq!(hit("a.b.c", 8, 1000), None, "the key set changed since");
     }
 }
