@@ -91,6 +91,7 @@ impl Application {
                 .configure(http::configure)
                 .wrap(middleware::from_fn(http::headers::finish))
                 .wrap(session)
+                .wrap(middleware::from_fn(http::encoding::refuse_encoded_bodies))
                 .wrap(middleware::from_fn(http::request_log::log_request))
         })
         .listen(listener)

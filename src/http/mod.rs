@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod csrf_form;
+pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod headers;

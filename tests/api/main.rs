@@ -13,6 +13,8 @@ mod outage;
 mod pages;
 mod processes;
 mod rate_limits;
+mod review_input;
+mod review_limits;
 mod scale_out;
 mod security;
 mod smoke;
