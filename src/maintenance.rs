@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::web;
 
-use crate::db::{self, rate_limits, sessions};
+use crate::db::{self, rate_limits, refresh_tokens, sessions};
 use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -25,10 +25,12 @@ pub fn spawn(state: web::Data<AppState>) {
 pub async fn run_once(state: &AppState) {
     state.limits.forget_idle();
     let idle = state.session_idle;
+    let grace = chrono::Duration::from_std(state.config.refresh_reuse_grace).unwrap_or_default();
     let result = db::write(&state.pool, move |conn| {
         let now = db::now();
         let sessions = sessions::delete_dead(conn, now, idle, chrono::Duration::days(1))?;
         let buckets = rate_limits::delete_expired(conn, now)?;
+        refresh_tokens::forget_expired_successors(conn, now, grace)?;
         Ok::<_, diesel::result::Error>((sessions, buckets))
     })
     .await;

@@ -13,6 +13,7 @@ mod outage;
 mod pages;
 mod processes;
 mod rate_limits;
+mod refresh_grace;
 mod review_input;
 mod review_limits;
 mod scale_out;

@@ -237,7 +237,7 @@ async fn an_over_long_email_never_reaches_the_limiter() {
 
 #[tokio::test]
 async fn refresh_token_rows_stay_bounded_however_often_a_session_rotates() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.refresh_reuse_grace = Duration::ZERO).await;
     let user = app.api_signup("rotor@example.com").await;
     let mut refresh = user.refresh.clone();
     let mut used = Vec::new();
