@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod layout;
+pub mod metrics;
 pub mod outcomes;
 pub mod pages;
 pub mod qr;

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub database_url: String,
     /// A pool of its own on the app's database, for arranging and inspecting rows.
     pub pool: taskgate::db::Pool,
+    /// The metrics listener's port, when METRICS_ADDR was set.
+    pub metrics_port: Option<u16>,
     /// A client with a cookie jar that does not follow redirects.
     pub client: Client,
     pub dir: TempDir,
@@ -109,6 +111,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let pool = taskgate::db::build_pool(&config).expect("test pool");
     let app = Application::build(config).await.expect("app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -116,6 +119,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         db_path,
         database_url,
         pool,
+        metrics_port,
         client: browser(),
         dir,
     }

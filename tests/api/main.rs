@@ -8,6 +8,7 @@ mod cli;
 mod diesel_cli;
 mod eddsa;
 mod helpers;
+mod metrics;
 mod openapi;
 mod outage;
 mod pages;

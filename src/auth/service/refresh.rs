@@ -5,6 +5,7 @@ use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::db::refresh_tokens::{self, Rotation, Successor};
 use crate::db::{self, users};
 use crate::error::Fault;
+use crate::metrics;
 use crate::secrets::Purpose;
 use crate::state::AppState;
 
@@ -53,6 +54,12 @@ pub async fn refresh(
         Ok::<_, diesel::result::Error>((rotation, user, now))
     })
     .await?;
+    let outcome = match &rotation {
+        Rotation::Rotated(_) => "rotated",
+        Rotation::Repeated { .. } => "repeated",
+        Rotation::Reused(_) | Rotation::Refused => "refused",
+    };
+    metrics::get().refreshes.with_label_values(&[outcome]).inc();
     match (rotation, user) {
         (Rotation::Rotated(session), Some(user)) => Ok(Issued {
             access_token: state.tokens.issue(user.id, session.id)?,
@@ -84,6 +91,7 @@ pub async fn refresh(
         }
         (Rotation::Reused(session), _) => {
             tracing::warn!(target: "audit", event = "refresh_token_reuse", user_id = %session.user_id, session_id = %session.id, client_ip = %client.ip);
+            metrics::get().refresh_reuse.inc();
             Err(RefreshError::Refused)
         }
         _ => Err(RefreshError::Refused),
