@@ -48,3 +48,47 @@ pub fn print<T: Serialize>(
     }
     Ok(())
 }
+
+/// `text` safe to print in a terminal table: control characters, line and
+/// paragraph separators, and invisible formatting characters (bidirectional
+/// overrides, zero-width characters) are written as `\u{…}` escapes, and a
+/// backslash as `\\`, so a cell can neither move the cursor nor disguise
+/// what it says.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        );
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || invisible {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn non_printable_characters_are_escaped() {
+        assert_eq!(printable("plain text é"), "plain text é");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("line\nbreak\t"), "line\\u{a}break\\u{9}");
+        assert_eq!(printable("evil\u{202e}txt"), "evil\\u{202e}txt");
+        assert_eq!(printable("back\\slash"), "back\\\\slash");
+    }
+}
