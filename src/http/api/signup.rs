@@ -25,8 +25,10 @@ pub struct SignupBody {
     name: Option<String>,
 }
 
-/// With `REQUIRE_VERIFIED_EMAIL=true`: the account only, no tokens.
+/// With `REQUIRE_VERIFIED_EMAIL=true`: the account only, no tokens. (Closed
+/// to other properties, so a token response never matches it too.)
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccountCreated {
     pub user: UserJson,
 }
