@@ -78,6 +78,14 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Fault(#[from] Fault),
+    // Email links and verification (contract section 8).
+    /// A mailed link's token that is used, expired, superseded or unknown (400).
+    #[error("this link is no longer valid; ask for a new one")]
+    InvalidToken,
+    /// A correct password for an address not yet verified, while
+    /// `REQUIRE_VERIFIED_EMAIL` is on (403).
+    #[error("confirm your email address first: open the link we sent you, or ask for a new one")]
+    EmailNotVerified,
 }
 
 impl AppError {
@@ -108,6 +116,8 @@ impl AppError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Fault(Fault::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidToken => StatusCode::BAD_REQUEST,
+            Self::EmailNotVerified => StatusCode::FORBIDDEN,
         }
     }
 
@@ -126,6 +136,8 @@ impl AppError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Fault(Fault::Unavailable(_) | Fault::Busy { .. }) => "unavailable",
             Self::Fault(Fault::Internal(_)) => "internal",
+            Self::InvalidToken => "invalid_token",
+            Self::EmailNotVerified => "email_not_verified",
         }
     }
 

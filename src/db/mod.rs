@@ -3,6 +3,7 @@
 //! blocking calls off the async workers.
 
 pub mod connection;
+pub mod email_tokens;
 mod faults;
 pub mod ids;
 pub mod migrate;

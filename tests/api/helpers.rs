@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use taskgate::config::{Config, DatabaseUrl};
-use taskgate::Application;
+use taskgate::{Application, Services};
 use tempfile::TempDir;
 
 /// The secret every in-process test app signs with (tests forge tokens with it).
@@ -91,6 +91,8 @@ pub fn test_config(dir: &TempDir) -> Config {
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("COOKIE_SECURE", "false".to_owned()),
         ("AUTH_RATE_LIMIT_PER_MIN", "0".to_owned()),
+        // Never the default `data/mail` beside the repository (PostgreSQL runs).
+        ("MAIL_DIR", dir.path().join("mail").display().to_string()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
@@ -101,6 +103,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after `adjust` has changed the test configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_services(adjust, Services::default()).await
+}
+
+/// [`spawn_app_with`], with adjusted outside services (e.g. a mail worker
+/// that retries within a test's patience).
+pub async fn spawn_app_with_services(
+    adjust: impl FnOnce(&mut Config),
+    services: Services,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(&dir);
     adjust(&mut config);
@@ -109,7 +120,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         DatabaseUrl::Postgres(url) => (PathBuf::new(), url.clone()),
     };
     let pool = taskgate::db::build_pool(&config).expect("test pool");
-    let app = Application::build(config).await.expect("app builds");
+    let app = Application::build_with(config, services)
+        .await
+        .expect("app builds");
     let port = app.port();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
@@ -303,6 +316,11 @@ impl ServerProcess {
             .env("AUTH_RATE_LIMIT_PER_MIN", "0")
             .env("RUST_LOG", "info")
             .env("LOG_FORMAT", "json")
+            // Not `data/mail` in the repository when DATABASE_URL is PostgreSQL.
+            .env(
+                "MAIL_DIR",
+                std::env::temp_dir().join(format!("taskgate-test-mail-{}", uuid::Uuid::new_v4())),
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
         for (k, v) in env {

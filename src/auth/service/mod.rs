@@ -1,6 +1,7 @@
 //! Account flows shared by the HTML pages and the JSON API: sign-up, login,
-//! refresh, logout, password change, account deletion. Each emits its audit
-//! event and answers in its own outcome type; the HTTP layer picks statuses.
+//! refresh, logout, password change, account deletion, and the email flows
+//! (verification, forgot/reset, email change). Each emits its audit event and
+//! answers in its own outcome type; the HTTP layer picks statuses.
 
 mod account;
 mod login;
@@ -16,7 +17,25 @@ pub use account::{ChangePasswordError, RevokeError};
 pub use login::{login, LoginError, LoginOutcome};
 pub use reauth::ReauthError;
 pub use refresh::{refresh, RefreshError};
-pub use signup::{create_account, signup, Signup, SignupError};
+pub use signup::{create_account, signup, Signup, SignupError, SignupOutcome};
+
+// Email: verification, forgot/reset, email change (contract section 8).
+mod confirm_email;
+mod detached;
+mod email_change;
+mod email_link;
+mod forgot;
+mod reset;
+mod verify_email;
+
+pub use confirm_email::{confirm_email_change, ConfirmEmailError};
+pub use email_change::{request_email_change, EmailChangeError};
+pub use email_link::link_is_valid;
+pub use forgot::forgot_password;
+pub use reset::{reset_password, ResetPasswordError};
+pub use verify_email::{
+    resend_verification, resend_verification_to, send_verification, verify_email, VerifyEmailError,
+};
 
 use crate::db::users::User;
 use crate::domain::SessionId;

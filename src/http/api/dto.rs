@@ -146,4 +146,6 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    InvalidToken,
+    EmailNotVerified,
 }

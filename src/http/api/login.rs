@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::dto::{token_response, TokenResponse};
-use super::openapi::{Common, JsonInput, RateLimited, Unauthorized};
+use super::openapi::{Common, EmailNotVerified, JsonInput, RateLimited, Unauthorized};
 use crate::auth::client::ClientInfo;
 use crate::auth::service::{self, LoginOutcome};
 use crate::domain::Password;
@@ -21,7 +21,9 @@ pub struct LoginBody {
 
 /// Public: exchanges credentials for a token pair.
 ///
-/// An unknown email and a wrong password get the same 401.
+/// An unknown email and a wrong password get the same 401. With
+/// `REQUIRE_VERIFIED_EMAIL=true`, the right password for an unverified
+/// address gets 403 `email_not_verified` and no session.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -30,6 +32,7 @@ pub struct LoginBody {
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         Unauthorized, RateLimited, JsonInput, Common,
+        EmailNotVerified,
     )
 )]
 pub async fn login(

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod docs;
 pub mod dto;
+pub mod email;
 pub mod health;
 pub mod login;
 pub mod logout;
@@ -62,6 +63,13 @@ api_routes! {
     "/tasks" { GET => tasks::list_tasks, POST => tasks::create_task }
     "/tasks/{id}" { GET => tasks::get_task, PATCH => tasks::update_task, DELETE => tasks::delete_task }
     "/openapi.json" { GET => openapi::openapi_json }
+    // Email: verification, forgot/reset, email change (contract section 8).
+    "/auth/email/verify" [wrap from_fn(throttle::auth_attempts)] { POST => email::verify::verify_email }
+    "/auth/email/verify/resend" [wrap from_fn(throttle::auth_attempts)] { POST => email::resend::resend_verification }
+    "/auth/password/forgot" [wrap from_fn(throttle::auth_attempts)] { POST => email::forgot::forgot_password }
+    "/auth/password/reset" [wrap from_fn(throttle::auth_attempts)] { POST => email::reset::reset_password }
+    "/auth/email" [wrap from_fn(throttle::auth_attempts)] { POST => email::change::change_email }
+    "/auth/email/confirm" [wrap from_fn(throttle::auth_attempts)] { POST => email::confirm::confirm_email }
 }
 
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and

@@ -15,7 +15,9 @@ use utoipa::openapi::{
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
 
 use super::dto::ErrorBody;
-use super::{account, health, login, logout, me, password, refresh, sessions, signup, tasks};
+use super::{
+    account, email, health, login, logout, me, password, refresh, sessions, signup, tasks,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -45,6 +47,12 @@ use crate::state::AppState;
         tasks::delete_task,
         health::healthz,
         openapi_json,
+        email::verify::verify_email,
+        email::resend::resend_verification,
+        email::forgot::forgot_password,
+        email::reset::reset_password,
+        email::change::change_email,
+        email::confirm::confirm_email,
     ),
     components(
         schemas(ErrorBody),
@@ -60,6 +68,8 @@ use crate::state::AppState;
             RateLimited,
             Internal,
             Unavailable,
+            InvalidToken,
+            EmailNotVerified,
         )
     ),
     modifiers(&SecuritySchemes),
@@ -234,6 +244,9 @@ error_responses! {
     Internal 500 => "`internal`: an unexpected failure (details are logged, not shown).";
     Unavailable 503 => "`unavailable`: the database cannot answer right now, or the \
         password hasher is saturated (then with `Retry-After`).";
+    InvalidToken 400 => "`invalid_token`: the link is used, expired, superseded, unknown or \
+        for another endpoint (or `bad_request`: malformed JSON).";
+    EmailNotVerified 403 => "`email_not_verified`: verify the address first (REQUIRE_VERIFIED_EMAIL).";
 }
 
 #[cfg(test)]
@@ -265,6 +278,8 @@ mod tests {
             AppError::SignInRequired {
                 next: String::new(),
             },
+            AppError::InvalidToken,
+            AppError::EmailNotVerified,
         ];
         for e in errors {
             // No wildcard: a new `AppError` variant stops this compiling until it is listed above.
@@ -280,7 +295,9 @@ mod tests {
                 | AppError::PayloadTooLarge
                 | AppError::Validation(_)
                 | AppError::RateLimited { .. }
-                | AppError::Fault(_) => {}
+                | AppError::Fault(_)
+                | AppError::InvalidToken
+                | AppError::EmailNotVerified => {}
             }
             let code = serde_json::Value::from(e.code());
             assert!(

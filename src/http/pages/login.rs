@@ -25,7 +25,13 @@ struct LoginPage {
     email: String,
     next: String,
     error: String,
+    /// The password was right but the address is not verified: offer a new link.
+    unverified: bool,
 }
+
+/// The password was right, but `REQUIRE_VERIFIED_EMAIL` wants the address proven first.
+const UNVERIFIED: &str =
+    "Confirm your email address first: open the link we sent you, or ask for a new one.";
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -73,6 +79,7 @@ pub async fn login_form(
         email: String::new(),
         next: query.into_inner().next.unwrap_or_default(),
         error: String::new(),
+        unverified: false,
     };
     render(&page, StatusCode::OK)
 }
@@ -94,6 +101,7 @@ pub async fn login(
             return res;
         }
         Err(LoginError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, service::LOGIN_FAILED),
+        Err(LoginError::EmailNotVerified) => (StatusCode::FORBIDDEN, UNVERIFIED),
         Err(e @ LoginError::Throttled(_)) => return Err(AppError::from(e).into()),
         Err(LoginError::Fault(f)) => return Err(f.into()),
     };
@@ -102,6 +110,7 @@ pub async fn login(
         email: form.email,
         next: form.next.unwrap_or_default(),
         error: error.to_owned(),
+        unverified: status == StatusCode::FORBIDDEN,
     };
     render(&page, status)
 }

@@ -3,6 +3,7 @@
 //! checks it before the handler runs.
 
 mod account;
+mod email;
 mod login;
 pub mod logout;
 mod signup;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(account::delete_account))
                     .wrap(attempts()),
             )
+            .configure(email::configure)
             .default_service(web::to(not_found)),
     );
 }
