@@ -1,11 +1,12 @@
 //! Background housekeeping, once a minute: forget idle rate-limit buckets and
-//! delete dead sessions, so neither memory nor the tables grow forever.
+//! delete dead sessions and personal access tokens, so neither memory nor the
+//! tables grow forever.
 
 use std::time::Duration;
 
 use actix_web::web;
 
-use crate::db::{self, rate_limits, sessions};
+use crate::db::{self, pats, rate_limits, sessions};
 use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -29,6 +30,7 @@ pub async fn run_once(state: &AppState) {
         let now = db::now();
         let sessions = sessions::delete_dead(conn, now, idle, chrono::Duration::days(1))?;
         let buckets = rate_limits::delete_expired(conn, now)?;
+        pats::delete_dead(conn, now, pats::KEEP_ENDED)?;
         Ok::<_, diesel::result::Error>((sessions, buckets))
     })
     .await;

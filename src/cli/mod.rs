@@ -1,10 +1,11 @@
 //! Command line (clap): `serve` (the default), `migrate`, and the admin
-//! commands `users`, `sessions`, `gen-secret`. Admin commands work on SQLite
+//! commands `users`, `sessions`, `tokens`, `gen-secret`. Admin commands work on SQLite
 //! and PostgreSQL alike, print tables for people and `--json` for scripts, and
 //! exit non-zero with a one-line message on bad input.
 
 mod output;
 mod sessions;
+mod tokens;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,9 @@ pub enum Command {
     Sessions(sessions::SessionsCommand),
     /// Print a new random JWT_SECRET (64 characters) and exit
     GenSecret,
+    /// List or revoke personal access tokens
+    #[command(subcommand)]
+    Tokens(tokens::TokensCommand),
 }
 
 /// Runs the chosen command with an already-read configuration.
@@ -62,6 +66,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::GenSecret => println!("{}", secrets::generate()),
         Command::Users(cmd) => users::run(cmd, &admin_state(config)?).await?,
         Command::Sessions(cmd) => sessions::run(cmd, &admin_state(config)?).await?,
+        Command::Tokens(cmd) => tokens::run(cmd, &admin_state(config)?).await?,
     }
     Ok(())
 }

@@ -1,4 +1,6 @@
-//! Plain-text tables for people; JSON for scripts.
+//! Plain-text tables for people; JSON for scripts. Table cells show anything
+//! non-printable escaped, so stored text cannot move the cursor, recolour the
+//! terminal or forge a row.
 
 use serde::Serialize;
 
@@ -17,7 +19,10 @@ pub fn print<T: Serialize>(
         println!("(none)");
         return Ok(());
     }
-    let table: Vec<Vec<String>> = rows.iter().map(&cells).collect();
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| cells(r).iter().map(|c| escape(c)).collect())
+        .collect();
     let widths: Vec<usize> = headers
         .iter()
         .enumerate()
@@ -47,4 +52,43 @@ pub fn print<T: Serialize>(
         println!("{}", line(row));
     }
     Ok(())
+}
+
+/// `text` with control and other non-printable characters (Unicode Cc, Cf,
+/// line and paragraph separators) written as Rust escapes (`\u{1b}`); a
+/// backslash is doubled so an escape cannot be faked.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || is_invisible(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Format characters that change how a line reads (bidirectional overrides,
+/// zero-width characters) and the Unicode line separators.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_printable_characters_are_escaped_and_text_is_kept() {
+        assert_eq!(escape("ci token é"), "ci token é");
+        assert_eq!(escape("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape("x\ny\tz"), "x\\u{a}y\\u{9}z");
+        assert_eq!(escape("\u{202e}evil"), "\\u{202e}evil");
+        assert_eq!(escape("a\\u{1b}"), "a\\\\u{1b}");
+    }
 }

@@ -5,7 +5,8 @@
 use crate::auth::guard::AccessError;
 use crate::auth::limits::Throttled;
 use crate::auth::service::{
-    ChangePasswordError, LoginError, ReauthError, RefreshError, RevokeError, SignupError,
+    ChangePasswordError, CreatePatError, LoginError, ReauthError, RefreshError, RevokeError,
+    SignupError,
 };
 use crate::error::AppError;
 
@@ -88,6 +89,18 @@ impl From<AccessError> for AppError {
                 token_refused: true,
             },
             AccessError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<CreatePatError> for AppError {
+    fn from(e: CreatePatError) -> Self {
+        match e {
+            e @ CreatePatError::TooMany => AppError::Conflict(e.to_string()),
+            CreatePatError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            CreatePatError::Fault(f) => f.into(),
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub db_path: PathBuf,
+    /// The app's database (SQLite file or PostgreSQL), for [`TestApp::execute_sql`].
+    pub database_url: DatabaseUrl,
     /// A client with a cookie jar that does not follow redirects.
     pub client: Client,
     pub dir: TempDir,
@@ -85,6 +87,8 @@ pub fn test_config(dir: &TempDir) -> Config {
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("COOKIE_SECURE", "false".to_owned()),
         ("AUTH_RATE_LIMIT_PER_MIN", "0".to_owned()),
+        // Never the default `data/mail` under the working directory (PostgreSQL runs).
+        ("MAIL_DIR", dir.path().join("mail").display().to_string()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
@@ -102,6 +106,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         DatabaseUrl::Sqlite(p) => p.clone(),
         DatabaseUrl::Postgres(_) => PathBuf::new(),
     };
+    let database_url = config.database_url.clone();
     let app = Application::build(config).await.expect("app builds");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
@@ -109,6 +114,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         db_path,
+        database_url,
         client: browser(),
         dir,
     }
@@ -381,4 +387,36 @@ impl Drop for ServerProcess {
 pub fn notice(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Personal access tokens (issue 12).
+impl TestApp {
+    /// Creates a personal access token over the API with a session's access
+    /// token; returns its id and secret.
+    pub async fn api_create_pat(&self, access: &str, scopes: &[&str]) -> (String, String) {
+        let res = self
+            .bearer(
+                reqwest::Method::POST,
+                "/api/auth/tokens",
+                access,
+                Some(&json!({ "name": "test token", "scopes": scopes })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "create token");
+        let body: Value = res.json().await.expect("json");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Runs one SQL statement on the app's database, for a state no request
+    /// can make (a token that has expired); returns the rows it changed.
+    pub fn execute_sql(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        let mut conn = taskgate::db::connection::Manager::new(self.database_url.clone())
+            .open()
+            .expect("open the test database");
+        diesel::sql_query(sql).execute(&mut conn).expect("sql")
+    }
 }

@@ -16,3 +16,9 @@ mod scale_out;
 mod security;
 mod smoke;
 mod token_attacks;
+// Personal access tokens and introspection (issues 11, 12).
+mod introspect;
+mod pat_cli;
+mod pat_pages;
+mod pats;
+mod smtp_sink;

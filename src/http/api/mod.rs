@@ -5,6 +5,7 @@ pub mod account;
 pub mod docs;
 pub mod dto;
 pub mod health;
+pub mod introspect;
 pub mod login;
 pub mod logout;
 pub mod me;
@@ -14,6 +15,7 @@ pub mod refresh;
 pub mod sessions;
 pub mod signup;
 pub mod tasks;
+pub mod tokens;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
@@ -62,6 +64,9 @@ api_routes! {
     "/tasks" { GET => tasks::list_tasks, POST => tasks::create_task }
     "/tasks/{id}" { GET => tasks::get_task, PATCH => tasks::update_task, DELETE => tasks::delete_task }
     "/openapi.json" { GET => openapi::openapi_json }
+    "/auth/tokens" { GET => tokens::list_tokens, POST => tokens::create_token }
+    "/auth/tokens/{id}" { DELETE => tokens::revoke_token }
+    "/auth/introspect" { POST => introspect::introspect }
 }
 
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and

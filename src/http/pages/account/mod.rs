@@ -4,10 +4,12 @@
 mod delete;
 mod password;
 mod sessions;
+mod tokens;
 
 pub use delete::delete_account;
 pub use password::change_password;
 pub use sessions::revoke_session;
+pub use tokens::{create_token, revoke_token, tokens_page};
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
