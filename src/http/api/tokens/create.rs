@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::super::openapi::{AuthedWrite, Common, Conflict, CsrfHeader, JsonInput};
-use super::PatJson;
+use super::{PatJson, ScopeName};
 use crate::auth::client::ClientInfo;
 use crate::auth::{service, ApiUser};
 use crate::domain::{PatRequest, Sent};
@@ -26,7 +26,7 @@ pub struct CreateTokenBody {
     #[serde(default)]
     name: Option<Value>,
     /// A non-empty subset of `tasks:read`, `tasks:write` (implies `tasks:read`), `introspect`.
-    #[schema(value_type = Vec<String>, min_items = 1, example = json!(["tasks:read"]))]
+    #[schema(value_type = Vec<ScopeName>, min_items = 1, example = json!(["tasks:read"]))]
     #[serde(default)]
     scopes: Option<Value>,
     /// 1–365; 90 when absent.

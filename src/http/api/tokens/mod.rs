@@ -40,6 +40,23 @@ pub fn pat_scheme() -> SecurityScheme {
     )
 }
 
+// Documentation only: scopes travel as strings (`domain::Scope` parses them).
+/// A scope a personal access token can have.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TokenScope)]
+#[allow(dead_code)]
+pub enum ScopeName {
+    /// `GET /api/tasks…`.
+    #[serde(rename = "tasks:read")]
+    TasksRead,
+    /// Every `/api/tasks…` route (implies `tasks:read`).
+    #[serde(rename = "tasks:write")]
+    TasksWrite,
+    /// `POST /api/auth/introspect`.
+    #[serde(rename = "introspect")]
+    Introspect,
+}
+
 /// A personal access token as listed: never its secret.
 #[derive(Serialize, ToSchema)]
 #[schema(as = PersonalAccessToken)]
@@ -48,7 +65,7 @@ pub struct PatJson {
     pub id: String,
     pub name: String,
     /// Some of `tasks:read`, `tasks:write` (implies `tasks:read`), `introspect`.
-    #[schema(example = json!(["tasks:read"]))]
+    #[schema(value_type = Vec<ScopeName>, example = json!(["tasks:read"]))]
     pub scopes: Vec<&'static str>,
     #[schema(format = DateTime)]
     pub created_at: String,

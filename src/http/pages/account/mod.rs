@@ -1,5 +1,6 @@
 //! The account page: sessions with revoke buttons, password change, account
-//! deletion. Each form posts to its own handler in this folder.
+//! deletion. Each form posts to its own handler in this folder. The personal
+//! access tokens page (`/account/tokens`, linked from here) lives in `tokens`.
 
 mod delete;
 mod password;
