@@ -1,7 +1,7 @@
 //! Command line (clap): `serve` (the default), `migrate`, and the admin
-//! commands `users`, `sessions`, `tokens`, `gen-secret`. Admin commands work on SQLite
-//! and PostgreSQL alike, print tables for people and `--json` for scripts, and
-//! exit non-zero with a one-line message on bad input.
+//! commands `users`, `sessions`, `tokens`, `gen-secret`. Admin commands work
+//! on SQLite and PostgreSQL alike, print tables for people and `--json` for
+//! scripts, and exit non-zero with a one-line message on bad input.
 
 mod output;
 mod sessions;
