@@ -61,6 +61,11 @@ pub enum AppError {
     SignInRequired { next: String },
     #[error("{0}")]
     Forbidden(String),
+    /// A personal access token on a route it does not allow: RFC 6750's
+    /// `insufficient_scope`, naming the scope the route needs (`session` for
+    /// routes that only a signed-in session may use).
+    #[error("this token does not allow this request; it needs the scope {scope}")]
+    InsufficientScope { scope: &'static str },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -104,7 +109,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } | Self::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -127,6 +132,7 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized { .. } | Self::SignInRequired { .. } => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::InsufficientScope { .. } => "insufficient_scope",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",

@@ -1,12 +1,13 @@
 //! Background housekeeping, once a minute: forget idle rate-limit buckets,
-//! delete dead sessions, delivered or given-up mail after [`KEEP_MAIL`], and
-//! mailed-link tokens once expired, so neither memory nor the tables grow forever.
+//! delete dead sessions and personal access tokens, delivered or given-up mail
+//! after [`KEEP_MAIL`], and mailed-link tokens once expired, so neither memory
+//! nor the tables grow forever.
 
 use std::time::Duration;
 
 use actix_web::web;
 
-use crate::db::{self, email_tokens, outbox, rate_limits, refresh_tokens, sessions};
+use crate::db::{self, email_tokens, outbox, pats, rate_limits, refresh_tokens, sessions};
 use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -35,6 +36,7 @@ pub async fn run_once(state: &AppState) {
         let sessions = sessions::delete_dead(conn, now, idle, chrono::Duration::days(1))?;
         let buckets = rate_limits::delete_expired(conn, now)?;
         refresh_tokens::forget_expired_successors(conn, now, grace)?;
+        pats::delete_dead(conn, now, pats::KEEP_ENDED)?;
         let mail = outbox::delete_finished_before(conn, now - KEEP_MAIL)?;
         let links = email_tokens::delete_expired_before(conn, now)?;
         Ok::<_, diesel::result::Error>((sessions, buckets, mail, links))

@@ -1,4 +1,6 @@
-//! Plain-text tables for people; JSON for scripts.
+//! Plain-text tables for people; JSON for scripts. Table cells show anything
+//! non-printable escaped, so stored text cannot move the cursor, recolour the
+//! terminal or forge a row.
 
 use serde::Serialize;
 

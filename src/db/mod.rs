@@ -8,6 +8,8 @@ mod faults;
 pub mod ids;
 pub mod migrate;
 pub mod outbox;
+pub mod pat_cache;
+pub mod pats;
 pub mod rate_limits;
 pub mod refresh_tokens;
 pub mod schema;

@@ -32,6 +32,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    personal_access_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     rate_limits (bucket) {
         bucket -> Text,
         tat -> BigInt,
@@ -100,6 +114,7 @@ diesel::table! {
 }
 
 diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(personal_access_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tasks -> users (user_id));
@@ -107,6 +122,7 @@ diesel::joinable!(tasks -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     email_tokens,
     outbox,
+    personal_access_tokens,
     rate_limits,
     refresh_tokens,
     sessions,

@@ -62,3 +62,11 @@ uuid_id!(
     Uuid::now_v7(),
     pub
 );
+
+uuid_id!(
+    /// The id of a personal access token (shown in lists, used to revoke;
+    /// never the secret). Another user's id is the same 404 as a missing one.
+    PatId,
+    Uuid::new_v4(),
+    pub
+);

@@ -5,8 +5,8 @@
 use crate::auth::guard::AccessError;
 use crate::auth::limits::Throttled;
 use crate::auth::service::{
-    ChangePasswordError, ConfirmEmailError, EmailChangeError, LoginError, ReauthError,
-    RefreshError, ResetPasswordError, RevokeError, SignupError, VerifyEmailError,
+    ChangePasswordError, ConfirmEmailError, CreatePatError, EmailChangeError, LoginError,
+    ReauthError, RefreshError, ResetPasswordError, RevokeError, SignupError, VerifyEmailError,
 };
 use crate::error::AppError;
 
@@ -135,6 +135,18 @@ impl From<ConfirmEmailError> for AppError {
             ConfirmEmailError::InvalidToken => AppError::InvalidToken,
             e @ ConfirmEmailError::Taken => AppError::Conflict(e.to_string()),
             ConfirmEmailError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<CreatePatError> for AppError {
+    fn from(e: CreatePatError) -> Self {
+        match e {
+            e @ CreatePatError::TooMany => AppError::Conflict(e.to_string()),
+            CreatePatError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            CreatePatError::Fault(f) => f.into(),
         }
     }
 }

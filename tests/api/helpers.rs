@@ -449,3 +449,32 @@ pub fn jwt_part(token: &str, index: usize) -> Value {
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON")
 }
+
+/// Personal access tokens (issue 12).
+impl TestApp {
+    /// Creates a personal access token over the API with a session's access
+    /// token; returns its id and secret.
+    pub async fn api_create_pat(&self, access: &str, scopes: &[&str]) -> (String, String) {
+        let res = self
+            .bearer(
+                reqwest::Method::POST,
+                "/api/auth/tokens",
+                access,
+                Some(&json!({ "name": "test token", "scopes": scopes })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "create token");
+        let body: Value = res.json().await.expect("json");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Runs one SQL statement on the app's database, for a state no request
+    /// can make (a token that has expired); returns the rows it changed.
+    pub fn execute_sql(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        self.with_conn(|conn| diesel::sql_query(sql).execute(conn).expect("sql"))
+    }
+}

@@ -28,3 +28,8 @@ mod smoke;
 mod smtp_sink;
 mod token_attacks;
 mod verifiers;
+// Personal access tokens and introspection (issues 11, 12).
+mod introspect;
+mod pat_cli;
+mod pat_pages;
+mod pats;

@@ -6,7 +6,7 @@ use crate::auth::client::ClientInfo;
 use crate::auth::guard::Authenticated;
 use crate::db::users::User;
 use crate::db::{self, sessions, users};
-use crate::domain::{Password, PasswordError, SessionId};
+use crate::domain::{Password, PasswordError, SessionId, UserId};
 use crate::error::Fault;
 use crate::mail::{compose, Mail};
 use crate::state::AppState;
@@ -53,7 +53,11 @@ pub async fn revoke_session(
 
 /// The caller's account; `None` when it has just been deleted.
 pub async fn current_user(state: &AppState, auth: &Authenticated) -> Result<Option<User>, Fault> {
-    let uid = auth.user_id();
+    find_user(state, auth.user_id()).await
+}
+
+/// The account of a verified caller (a session or a personal access token).
+pub async fn find_user(state: &AppState, uid: UserId) -> Result<Option<User>, Fault> {
     db::run(&state.pool, move |conn| users::find(conn, uid)).await
 }
 

@@ -1,10 +1,12 @@
 //! Account flows shared by the HTML pages and the JSON API: sign-up, login,
-//! refresh, logout, password change, account deletion, and the email flows
-//! (verification, forgot/reset, email change). Each emits its audit event and
-//! answers in its own outcome type; the HTTP layer picks statuses.
+//! refresh, logout, password change, account deletion, the email flows
+//! (verification, forgot/reset, email change) and personal access tokens.
+//! Each emits its audit event and answers in its own outcome type; the HTTP
+//! layer picks statuses.
 
 mod account;
 mod login;
+mod pats;
 mod reauth;
 mod refresh;
 mod session;
@@ -12,9 +14,12 @@ mod signup;
 
 use std::fmt;
 
-pub use account::{change_password, current_user, delete_account, logout, revoke_session};
+pub use account::{
+    change_password, current_user, delete_account, find_user, logout, revoke_session,
+};
 pub use account::{ChangePasswordError, RevokeError};
 pub use login::{login, LoginError, LoginOutcome};
+pub use pats::{create_pat, list_pats, revoke_pat, CreatePatError, CreatedPat};
 pub use reauth::ReauthError;
 pub use refresh::{refresh, RefreshError};
 pub use signup::{create_account, signup, Signup, SignupError, SignupOutcome};

@@ -6,14 +6,13 @@
 //! session and personal access token also means that an account squatted
 //! before its owner proved the address keeps nothing (pre-hijacking).
 
-use diesel::result::QueryResult;
 use diesel::Connection;
 
 use super::email_link::presented_hash;
 use crate::auth::client::ClientInfo;
 use crate::db::email_tokens::{self, Purpose};
-use crate::db::{self, sessions, users, AnyConnection};
-use crate::domain::{Password, PasswordError, UserId};
+use crate::db::{self, pats, sessions, users};
+use crate::domain::{Password, PasswordError};
 use crate::error::Fault;
 use crate::mail::{compose, Mail};
 use crate::state::AppState;
@@ -68,7 +67,7 @@ pub async fn reset_password(
             users::set_password_hash(conn, uid, &password_hash)?;
             users::mark_email_verified(conn, uid)?;
             let sessions = sessions::revoke_others(conn, uid, None)?;
-            let tokens = revoke_all_pats(conn, uid)?;
+            let tokens = pats::revoke_all_for_user(conn, uid)?;
             email_tokens::void_all(conn, uid, now)?;
             outbox.enqueue(conn, &to, &notice)?;
             Ok(Some((sessions, tokens)))
@@ -82,10 +81,4 @@ pub async fn reset_password(
     state.outbox.wake();
     tracing::info!(target: "audit", event = "password_reset", user_id = %uid, sessions_revoked = sessions, tokens_revoked = tokens, client_ip = %client.ip);
     Ok(())
-}
-
-/// LEAD: wire to the personal access tokens table when it merges (revoke every
-/// PAT of `user`, return how many); PATs are not in main yet.
-fn revoke_all_pats(_conn: &mut AnyConnection, _user: UserId) -> QueryResult<usize> {
-    Ok(0)
 }

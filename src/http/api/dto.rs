@@ -137,6 +137,7 @@ pub enum ErrorCode {
     BadRequest,
     Unauthorized,
     Forbidden,
+    InsufficientScope,
     NotFound,
     MethodNotAllowed,
     Conflict,

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod dto;
 pub mod email;
 pub mod health;
+pub mod introspect;
 pub mod login;
 pub mod logout;
 pub mod me;
@@ -15,6 +16,7 @@ pub mod refresh;
 pub mod sessions;
 pub mod signup;
 pub mod tasks;
+pub mod tokens;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
@@ -70,6 +72,9 @@ api_routes! {
     "/auth/password/reset" [wrap from_fn(throttle::auth_attempts)] { POST => email::reset::reset_password }
     "/auth/email" [wrap from_fn(throttle::auth_attempts)] { POST => email::change::change_email }
     "/auth/email/confirm" [wrap from_fn(throttle::auth_attempts)] { POST => email::confirm::confirm_email }
+    "/auth/tokens" { GET => tokens::list_tokens, POST => tokens::create_token }
+    "/auth/tokens/{id}" { DELETE => tokens::revoke_token }
+    "/auth/introspect" { POST => introspect::introspect }
 }
 
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and

@@ -16,7 +16,8 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
 
 use super::dto::ErrorBody;
 use super::{
-    account, email, health, login, logout, me, password, refresh, sessions, signup, tasks,
+    account, email, health, introspect, login, logout, me, password, refresh, sessions, signup,
+    tasks, tokens,
 };
 use crate::state::AppState;
 
@@ -28,6 +29,8 @@ use crate::state::AppState;
             `Authorization: Bearer <access token>` (from sign-up, login or refresh) \
             or with the access cookie set by the web login; cookie-authenticated \
             POST, PUT, PATCH and DELETE requests must also send `X-CSRF-Token`. \
+            Scripts use a personal access token (`Bearer tgp_…`, see the `pat` \
+            scheme) on `/api/tasks…`, `GET /api/auth/me` and introspection. \
             Request bodies are `application/json` of at most 64 KiB."
     ),
     paths(
@@ -53,6 +56,10 @@ use crate::state::AppState;
         email::reset::reset_password,
         email::change::change_email,
         email::confirm::confirm_email,
+        tokens::create_token,
+        tokens::list_tokens,
+        tokens::revoke_token,
+        introspect::introspect,
     ),
     components(
         schemas(ErrorBody),
@@ -60,6 +67,7 @@ use crate::state::AppState;
             BadRequest,
             Unauthorized,
             Forbidden,
+            InsufficientScope,
             NotFound,
             Conflict,
             PayloadTooLarge,
@@ -78,6 +86,7 @@ use crate::state::AppState;
         (name = "account", description = "The caller's sessions and account"),
         (name = "tasks", description = "The caller's own tasks"),
         (name = "meta", description = "Health and this description"),
+        (name = "tokens", description = "Personal access tokens for scripts, and token introspection"),
     )
 )]
 pub struct ApiDoc;
@@ -106,7 +115,8 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(document(state.cookies.access))
 }
 
-/// The two ways to authenticate; operations that need a user list both.
+/// The ways to authenticate: operations that need a user list `bearer` and
+/// `cookie`, and `pat` with its scope where personal access tokens work.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -125,6 +135,7 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme("pat", tokens::pat_scheme());
         components.add_security_scheme("cookie", cookie_scheme("tg_access"));
     }
 }
@@ -217,10 +228,10 @@ families! {
     JsonInput = [BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed];
     /// A body-less route that still refuses a body that is not JSON or too big.
     EmptyBody = [BadRequest, PayloadTooLarge, UnsupportedMediaType];
-    /// A signed-in read: 401.
-    AuthedRead = [Unauthorized];
-    /// A signed-in write: 401, and 403 for a cookie without `X-CSRF-Token`
-    /// (or a wrong password where one is asked for).
+    /// A signed-in read: 401, and 403 for a personal access token without the scope.
+    AuthedRead = [Unauthorized, InsufficientScope];
+    /// A signed-in write: 401, and 403 for a cookie without `X-CSRF-Token`, a
+    /// wrong password where one is asked for, or a token without the scope.
     AuthedWrite = [Unauthorized, Forbidden];
 }
 
@@ -230,10 +241,19 @@ error_responses! {
         , header "WWW-Authenticate": String = "`Bearer realm=\"taskgate\"`, with \
             `error=\"invalid_token\"` when a token was presented and refused (RFC 6750).";
     Forbidden 403 => "`forbidden`: a wrong password, or a cookie-authenticated write \
-        without a valid `X-CSRF-Token`.";
+        without a valid `X-CSRF-Token`. Or `insufficient_scope`: a personal access token \
+        on a route it may not use (see `InsufficientScope`)."
+        , header "WWW-Authenticate": String = "With `insufficient_scope` only: `Bearer \
+            realm=\"taskgate\", error=\"insufficient_scope\", scope=\"<needed scope>\"`.";
+    InsufficientScope 403 => "`insufficient_scope`: a personal access token without the \
+        scope this route needs, or on a route only a signed-in session may use \
+        (then the scope named is `session`)."
+        , header "WWW-Authenticate": String = "`Bearer realm=\"taskgate\", \
+            error=\"insufficient_scope\", scope=\"<needed scope>\"` (RFC 6750).";
     NotFound 404 => "`not_found`: no such resource for this caller (also for another \
         user's, or a malformed id).";
-    Conflict 409 => "`conflict`: an account with this email already exists.";
+    Conflict 409 => "`conflict`: an account with this email already exists, or (token \
+        creation) the caller already has 100 active personal access tokens.";
     PayloadTooLarge 413 => "`payload_too_large`: the body is over 64 KiB.";
     UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`, \
         or a compressed one (`Content-Encoding` other than `identity`).";
@@ -264,6 +284,9 @@ mod tests {
                 token_refused: true,
             },
             AppError::Forbidden(String::new()),
+            AppError::InsufficientScope {
+                scope: "tasks:read",
+            },
             AppError::NotFound,
             AppError::MethodNotAllowed,
             AppError::Conflict(String::new()),
@@ -288,6 +311,7 @@ mod tests {
                 | AppError::Unauthorized { .. }
                 | AppError::SignInRequired { .. }
                 | AppError::Forbidden(_)
+                | AppError::InsufficientScope { .. }
                 | AppError::NotFound
                 | AppError::MethodNotAllowed
                 | AppError::Conflict(_)

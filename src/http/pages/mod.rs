@@ -58,6 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .wrap(attempts()),
             )
             .configure(email::configure)
+            .route("/account/tokens", web::get().to(account::tokens_page))
+            .route("/account/tokens", web::post().to(account::create_token))
+            .route(
+                "/account/tokens/{id}/revoke",
+                web::post().to(account::revoke_token),
+            )
             .default_service(web::to(not_found)),
     );
 }

@@ -1,13 +1,16 @@
 //! The account page: sessions with revoke buttons, password change, account
-//! deletion. Each form posts to its own handler in this folder.
+//! deletion. Each form posts to its own handler in this folder. The personal
+//! access tokens page (`/account/tokens`, linked from here) lives in `tokens`.
 
 mod delete;
 mod password;
 mod sessions;
+mod tokens;
 
 pub use delete::delete_account;
 pub use password::change_password;
 pub use sessions::revoke_session;
+pub use tokens::{create_token, revoke_token, tokens_page};
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
