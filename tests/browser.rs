@@ -8,7 +8,7 @@
 //! `docs/screenshot-tasks.png`; every run writes `target/e2e/tasks.png`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
-#[path = "api/helpers.rs"]
+#[path = "api/helpers/mod.rs"]
 mod helpers;
 
 use std::future::Future;

@@ -16,6 +16,8 @@ pub mod message;
 pub mod queue;
 mod send;
 pub mod settings;
+mod retry;
+mod texts;
 pub mod transport;
 pub mod worker;
 

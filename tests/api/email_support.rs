@@ -197,18 +197,3 @@ impl MailApp {
         })
     }
 }
-
-/// Asserts an API answer is 400 `invalid_token`.
-pub async fn assert_invalid_token(res: Response, what: &str) {
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{what}");
-    let body: Value = res.json().await.expect("json");
-    assert_eq!(body["error"]["code"], "invalid_token", "{what}: {body}");
-}
-
-/// The `value` of the hidden input named `name` in `html`.
-pub fn hidden_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = html.find(&marker)? + marker.len();
-    let rest = &html[at..];
-    Some(rest[..rest.find('"')?].to_owned())
-}

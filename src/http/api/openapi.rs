@@ -5,14 +5,15 @@
 //! `ErrorBody` schema; each operation lists the ones its code path can give.
 
 use actix_web::{web, HttpResponse};
-use std::collections::BTreeMap;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Object, OpenApi as Document, Ref, RefOr, Response,
-    ResponseBuilder, Type,
-};
+use utoipa::openapi::OpenApi as Document;
+use utoipa::OpenApi;
 
-use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
+mod responses;
+mod security;
+
+use responses::{error_responses, families};
+pub use security::CsrfHeader;
+use security::{cookie_scheme, SecuritySchemes};
 
 use super::dto::ErrorBody;
 use super::{
@@ -113,112 +114,6 @@ pub fn document(access_cookie: &str) -> Document {
 )]
 pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(document(state.cookies.access))
-}
-
-/// The ways to authenticate: operations that need a user list `bearer` and
-/// `cookie`, and `pat` with its scope where personal access tokens work.
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, doc: &mut Document) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some(
-                        "The `access_token` from sign-up, login or refresh. \
-                         Needs no CSRF token.",
-                    ))
-                    .build(),
-            ),
-        );
-        components.add_security_scheme("pat", tokens::pat_scheme());
-        components.add_security_scheme("cookie", cookie_scheme("tg_access"));
-    }
-}
-
-fn cookie_scheme(name: &str) -> SecurityScheme {
-    SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-        name.to_owned(),
-        "The HttpOnly access cookie set by the web login (`__Host-tg_access` when \
-         COOKIE_SECURE is on). Cookie-authenticated POST, PUT, PATCH and DELETE \
-         requests must also send the header `X-CSRF-Token` with the page's CSRF \
-         token, else 403."
-            .to_owned(),
-    )))
-}
-
-/// The CSRF header that cookie-authenticated writes need; Bearer requests ignore it.
-#[derive(IntoParams)]
-#[into_params(names("X-CSRF-Token"), parameter_in = Header)]
-pub struct CsrfHeader(
-    /// Required when authenticating with the cookie: the page's CSRF token.
-    #[param(nullable = false)]
-    pub Option<String>,
-);
-
-fn error_response(description: &str, headers: &[(&str, Type, &str)]) -> RefOr<Response> {
-    let content = ContentBuilder::new()
-        .schema(Some(Ref::from_schema_name("ErrorBody")))
-        .build();
-    let mut response = ResponseBuilder::new()
-        .description(description)
-        .content("application/json", content);
-    for (name, ty, text) in headers {
-        let header = HeaderBuilder::new()
-            .schema(Some(Object::with_type(ty.clone())))
-            .description(Some(*text))
-            .build();
-        response = response.header(*name, header);
-    }
-    response.build().into()
-}
-
-/// One response component per error status, named after the type. Each is
-/// also listable in an operation's `responses(…)` on its own (it knows its
-/// status), and [`families`] groups the ones most operations share.
-macro_rules! error_responses {
-    ($( $name:ident $status:literal => $description:literal $(, header $header:literal: $ty:ident = $text:literal)? ;)*) => {
-        $(
-            #[doc = $description]
-            pub struct $name;
-
-            impl<'r> ToResponse<'r> for $name {
-                fn response() -> (&'r str, RefOr<Response>) {
-                    let headers: &[(&str, Type, &str)] = &[$( ($header, Type::$ty, $text) )?];
-                    (stringify!($name), error_response($description, headers))
-                }
-            }
-
-            impl IntoResponses for $name {
-                fn responses() -> BTreeMap<String, RefOr<Response>> {
-                    BTreeMap::from([(
-                        $status.to_string(),
-                        RefOr::Ref(Ref::from_response_name(stringify!($name))),
-                    )])
-                }
-            }
-        )*
-    };
-}
-
-/// Declares a family of error responses that operations list as one.
-macro_rules! families {
-    ($( $(#[$doc:meta])* $family:ident = [$($member:ident),+]; )*) => {$(
-        $(#[$doc])*
-        pub struct $family;
-
-        impl IntoResponses for $family {
-            fn responses() -> BTreeMap<String, RefOr<Response>> {
-                let mut all = BTreeMap::new();
-                $( all.extend($member::responses()); )+
-                all
-            }
-        }
-    )*};
 }
 
 families! {
