@@ -1,7 +1,7 @@
 use crate::helpers::*;
 
 use reqwest::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------
@@ -10,93 +10,10 @@ use serde_json::{json, Value};
 
 const NEW_PASSWORD: &str = "a brand new passphrase 42";
 
-async fn signup_with(app: &TestApp, body: Value) -> Response {
-    app.post_json("/api/auth/signup", &body).await
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> Response {
-    app.post_json(
-        "/api/auth/login",
-        &json!({ "email": email, "password": password }),
-    )
-    .await
-}
-
-/// Logs in and returns (access, refresh).
-async fn login_tokens(app: &TestApp, email: &str, password: &str) -> (String, String) {
-    let res = login(app, email, password).await;
-    assert_eq!(res.status(), StatusCode::OK, "login {email}");
-    let body: Value = res.json().await.unwrap();
-    (
-        body["access_token"].as_str().unwrap().to_owned(),
-        body["refresh_token"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn refresh(app: &TestApp, refresh_token: &str) -> Response {
-    app.post_json(
-        "/api/auth/refresh",
-        &json!({ "refresh_token": refresh_token }),
-    )
-    .await
-}
-
-async fn me(app: &TestApp, token: &str) -> Response {
-    app.bearer(Method::GET, "/api/auth/me", token, None).await
-}
-
-fn www_authenticate(res: &Response) -> String {
-    res.headers()
-        .get(WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
-/// A 401 for a presented-and-refused token, as RFC 6750 and the contract describe.
-async fn assert_token_refused(res: Response, what: &str) {
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
-    let www = www_authenticate(&res);
-    assert!(
-        www.starts_with("Bearer") && www.contains(r#"realm="taskgate""#),
-        "{what}: WWW-Authenticate was {www:?}"
-    );
-    assert!(
-        www.contains(r#"error="invalid_token""#),
-        "{what}: WWW-Authenticate was {www:?}"
-    );
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "unauthorized", "{what}: {body}");
-}
-
-/// A 422 `validation_failed` naming `field`.
-async fn assert_invalid_field(res: Response, field: &str, what: &str) {
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "validation_failed", "{what}: {body}");
-    let reason = body["error"]["fields"][field].as_str().unwrap_or_default();
-    assert!(
-        !reason.is_empty(),
-        "{what}: fields.{field} missing in {body}"
-    );
-}
-
-async fn sessions(app: &TestApp, token: &str) -> Vec<Value> {
-    let res = app
-        .bearer(Method::GET, "/api/auth/sessions", token, None)
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.unwrap();
-    body["sessions"].as_array().unwrap().clone()
-}
-
 fn current_session_id(list: &[Value]) -> String {
     let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
     assert_eq!(current.len(), 1, "exactly one current session: {list:?}");
     current[0]["id"].as_str().unwrap().to_owned()
-}
-
-fn is_rfc3339_utc(s: &str) -> bool {
-    s.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(s).is_ok()
 }
 
 /// A client with no cookie jar that sends exactly the cookie given.
@@ -114,9 +31,7 @@ fn cookie_request(method: Method, url: String, access: &str) -> reqwest::Request
 async fn signup_returns_201_with_the_token_response_and_no_store() {
     let app = spawn_app().await;
 
-    let res = signup_with(
-        &app,
-        json!({ "email": "ann@example.com", "password": PASSWORD, "name": "Ann" }),
+    let res = app.signup(&json!({ "email": "ann@example.com", "password": PASSWORD, "name": "Ann" }),
     )
     .await;
 
@@ -157,16 +72,14 @@ async fn signup_returns_201_with_the_token_response_and_no_store() {
         is_rfc3339_utc(user["created_at"].as_str().unwrap()),
         "{user}"
     );
-    assert_eq!(me(&app, access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(access).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn signup_trims_and_lowercases_the_email_and_login_accepts_any_case() {
     let app = spawn_app().await;
 
-    let res = signup_with(
-        &app,
-        json!({ "email": "  Alice.Smith@Example.COM \t", "password": PASSWORD }),
+    let res = app.signup(&json!({ "email": "  Alice.Smith@Example.COM \t", "password": PASSWORD }),
     )
     .await;
 
@@ -174,13 +87,13 @@ async fn signup_trims_and_lowercases_the_email_and_login_accepts_any_case() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["user"]["email"], "alice.smith@example.com");
     assert_eq!(
-        login(&app, "alice.smith@example.com", PASSWORD)
+        app.login("alice.smith@example.com", PASSWORD)
             .await
             .status(),
         StatusCode::OK
     );
     assert_eq!(
-        login(&app, " ALICE.SMITH@example.com ", PASSWORD)
+        app.login(" ALICE.SMITH@example.com ", PASSWORD)
             .await
             .status(),
         StatusCode::OK
@@ -192,14 +105,10 @@ async fn signup_with_a_taken_email_is_409_even_in_another_case() {
     let app = spawn_app().await;
     app.api_signup("bob@example.com").await;
 
-    let same = signup_with(
-        &app,
-        json!({ "email": "bob@example.com", "password": "another good passphrase" }),
+    let same = app.signup(&json!({ "email": "bob@example.com", "password": "another good passphrase" }),
     )
     .await;
-    let other_case = signup_with(
-        &app,
-        json!({ "email": " BOB@Example.com ", "password": "another good passphrase" }),
+    let other_case = app.signup(&json!({ "email": " BOB@Example.com ", "password": "another good passphrase" }),
     )
     .await;
 
@@ -210,11 +119,11 @@ async fn signup_with_a_taken_email_is_409_even_in_another_case() {
     }
     // The original account is untouched: its password still works, the other does not.
     assert_eq!(
-        login(&app, "bob@example.com", PASSWORD).await.status(),
+        app.login("bob@example.com", PASSWORD).await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        login(&app, "bob@example.com", "another good passphrase")
+        app.login("bob@example.com", "another good passphrase")
             .await
             .status(),
         StatusCode::UNAUTHORIZED
@@ -237,7 +146,7 @@ async fn signup_refuses_malformed_emails_with_422_naming_the_email_field() {
     ];
 
     for email in bad {
-        let res = signup_with(&app, json!({ "email": email, "password": PASSWORD })).await;
+        let res = app.signup(&json!({ "email": email, "password": PASSWORD })).await;
 
         assert_invalid_field(res, "email", &format!("email {email:?}")).await;
     }
@@ -249,7 +158,7 @@ async fn signup_accepts_an_email_of_exactly_254_characters() {
     let email = format!("{}@{}.com", "a".repeat(64), "b".repeat(185));
     assert_eq!(email.chars().count(), 254);
 
-    let res = signup_with(&app, json!({ "email": email, "password": PASSWORD })).await;
+    let res = app.signup(&json!({ "email": email, "password": PASSWORD })).await;
 
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
@@ -272,11 +181,11 @@ async fn signup_refuses_short_common_email_equal_and_over_long_passwords_with_42
     ];
 
     for (email, password, what) in cases {
-        let res = signup_with(&app, json!({ "email": email, "password": password })).await;
+        let res = app.signup(&json!({ "email": email, "password": password })).await;
 
         assert_invalid_field(res, "password", what).await;
         assert_eq!(
-            login(&app, email, &password).await.status(),
+            app.login(email, &password).await.status(),
             StatusCode::UNAUTHORIZED,
             "{what}: no account was created"
         );
@@ -288,15 +197,13 @@ async fn signup_accepts_a_password_of_exactly_128_characters() {
     let app = spawn_app().await;
     let password = "Zq".repeat(64);
 
-    let res = signup_with(
-        &app,
-        json!({ "email": "max@example.com", "password": password }),
+    let res = app.signup(&json!({ "email": "max@example.com", "password": password }),
     )
     .await;
 
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
-        login(&app, "max@example.com", &password).await.status(),
+        app.login("max@example.com", &password).await.status(),
         StatusCode::OK
     );
 }
@@ -310,25 +217,19 @@ async fn password_length_counts_unicode_characters_not_bytes() {
     let seven_accented = "éàüöçñø";
     let seven_emoji = "🔑🔒🗝🔓🛡🚪🧱";
 
-    let ok = signup_with(
-        &app,
-        json!({ "email": "uni@example.com", "password": eight }),
+    let ok = app.signup(&json!({ "email": "uni@example.com", "password": eight }),
     )
     .await;
-    let short1 = signup_with(
-        &app,
-        json!({ "email": "uni2@example.com", "password": seven_accented }),
+    let short1 = app.signup(&json!({ "email": "uni2@example.com", "password": seven_accented }),
     )
     .await;
-    let short2 = signup_with(
-        &app,
-        json!({ "email": "uni3@example.com", "password": seven_emoji }),
+    let short2 = app.signup(&json!({ "email": "uni3@example.com", "password": seven_emoji }),
     )
     .await;
 
     assert_eq!(ok.status(), StatusCode::CREATED);
     assert_eq!(
-        login(&app, "uni@example.com", eight).await.status(),
+        app.login("uni@example.com", eight).await.status(),
         StatusCode::OK
     );
     assert_invalid_field(short1, "password", "7 accented characters").await;
@@ -339,15 +240,13 @@ async fn password_length_counts_unicode_characters_not_bytes() {
 async fn passwords_are_kept_exactly_as_typed_without_trimming() {
     let app = spawn_app().await;
     let password = "  spaced out passphrase  ";
-    let res = signup_with(
-        &app,
-        json!({ "email": "space@example.com", "password": password }),
+    let res = app.signup(&json!({ "email": "space@example.com", "password": password }),
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
-    let exact = login(&app, "space@example.com", password).await;
-    let trimmed = login(&app, "space@example.com", password.trim()).await;
+    let exact = app.login("space@example.com", password).await;
+    let trimmed = app.login("space@example.com", password.trim()).await;
 
     assert_eq!(exact.status(), StatusCode::OK);
     assert_eq!(trimmed.status(), StatusCode::UNAUTHORIZED);
@@ -372,12 +271,12 @@ async fn a_nul_character_in_any_signup_field_is_refused_with_422() {
     ];
 
     for (body, field) in cases {
-        let res = signup_with(&app, body.clone()).await;
+        let res = app.signup(&body).await;
 
         assert_invalid_field(res, field, &format!("NUL in {field}")).await;
     }
     assert_eq!(
-        login(&app, "nul2@example.com", PASSWORD).await.status(),
+        app.login("nul2@example.com", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED,
         "no account was created"
     );
@@ -392,7 +291,7 @@ async fn login_returns_200_with_a_fresh_token_pair_and_no_store() {
     let app = spawn_app().await;
     let user = app.api_signup("carol@example.com").await;
 
-    let res = login(&app, "carol@example.com", PASSWORD).await;
+    let res = app.login("carol@example.com", PASSWORD).await;
 
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
@@ -409,7 +308,7 @@ async fn login_returns_200_with_a_fresh_token_pair_and_no_store() {
     let refresh = body["refresh_token"].as_str().unwrap();
     assert_ne!(access, user.access);
     assert_ne!(refresh, user.refresh);
-    assert_eq!(me(&app, access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(access).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -417,17 +316,17 @@ async fn login_failure_is_identical_for_a_wrong_password_and_an_unknown_email() 
     let app = spawn_app().await;
     app.api_signup("dave@example.com").await;
 
-    let wrong_password = login(&app, "dave@example.com", "not the right passphrase").await;
-    let unknown_email = login(&app, "nobody@example.com", "not the right passphrase").await;
+    let wrong_password = app.login("dave@example.com", "not the right passphrase").await;
+    let unknown_email = app.login("nobody@example.com", "not the right passphrase").await;
 
     let wrong = (
         wrong_password.status(),
-        www_authenticate(&wrong_password),
+        header(&wrong_password, WWW_AUTHENTICATE),
         wrong_password.text().await.unwrap(),
     );
     let unknown = (
         unknown_email.status(),
-        www_authenticate(&unknown_email),
+        header(&unknown_email, WWW_AUTHENTICATE),
         unknown_email.text().await.unwrap(),
     );
     assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
@@ -446,7 +345,7 @@ async fn refresh_rotates_the_pair_and_the_new_tokens_work() {
     let app = spawn_app().await;
     let user = app.api_signup("erin@example.com").await;
 
-    let res = refresh(&app, &user.refresh).await;
+    let res = app.refresh(&user.refresh).await;
 
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
@@ -461,11 +360,11 @@ async fn refresh_rotates_the_pair_and_the_new_tokens_work() {
     let access = body["access_token"].as_str().unwrap().to_owned();
     let rotated = body["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rotated, user.refresh, "the refresh token rotates");
-    assert_eq!(me(&app, &access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&access).await.status(), StatusCode::OK);
     // The rotated refresh token can itself be used once.
-    assert_eq!(refresh(&app, &rotated).await.status(), StatusCode::OK);
+    assert_eq!(app.refresh(&rotated).await.status(), StatusCode::OK);
     // Rotation renews the same session; it does not open another one.
-    assert_eq!(sessions(&app, &access).await.len(), 1);
+    assert_eq!(app.sessions(&access).await.len(), 1);
 }
 
 #[tokio::test]
@@ -473,19 +372,19 @@ async fn reusing_an_old_refresh_token_is_401_and_revokes_the_whole_session() {
     // Strict: no grace window (REFRESH_REUSE_GRACE_SECS=0).
     let app = spawn_app_with(|c| c.refresh_reuse_grace = std::time::Duration::ZERO).await;
     let user = app.api_signup("frank@example.com").await;
-    let res = refresh(&app, &user.refresh).await;
+    let res = app.refresh(&user.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     let new_access = body["access_token"].as_str().unwrap().to_owned();
     let new_refresh = body["refresh_token"].as_str().unwrap().to_owned();
-    assert_eq!(me(&app, &new_access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&new_access).await.status(), StatusCode::OK);
 
-    let reuse = refresh(&app, &user.refresh).await;
+    let reuse = app.refresh(&user.refresh).await;
 
     assert_token_refused(reuse, "reused refresh token").await;
-    assert_token_refused(me(&app, &new_access).await, "rotated access token").await;
-    assert_token_refused(me(&app, &user.access).await, "original access token").await;
-    assert_token_refused(refresh(&app, &new_refresh).await, "rotated refresh token").await;
+    assert_token_refused(app.me(&new_access).await, "rotated access token").await;
+    assert_token_refused(app.me(&user.access).await, "original access token").await;
+    assert_token_refused(app.refresh(&new_refresh).await, "rotated refresh token").await;
 }
 
 #[tokio::test]
@@ -498,7 +397,7 @@ async fn refresh_with_an_unknown_or_garbage_token_is_401() {
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "",
     ] {
-        let res = refresh(&app, token).await;
+        let res = app.refresh(token).await;
 
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{token:?}");
         let body: Value = res.json().await.unwrap();
@@ -511,10 +410,10 @@ async fn an_access_token_is_not_accepted_as_a_refresh_token() {
     let app = spawn_app().await;
     let user = app.api_signup("hank@example.com").await;
 
-    let res = refresh(&app, &user.access).await;
+    let res = app.refresh(&user.access).await;
 
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(me(&app, &user.access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
 }
 
 // ---------------------------------------------------------------------------
@@ -526,12 +425,11 @@ async fn logout_is_204_and_the_sessions_tokens_are_refused_afterwards() {
     let app = spawn_app().await;
     let user = app.api_signup("ivy@example.com").await;
 
-    let res = app
-        .bearer(Method::POST, "/api/auth/logout", &user.access, None)
+    let res = app.logout(&user.access)
         .await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_token_refused(me(&app, &user.access).await, "access after logout").await;
+    assert_token_refused(app.me(&user.access).await, "access after logout").await;
     assert_token_refused(
         app.bearer(Method::GET, "/api/tasks", &user.access, None)
             .await,
@@ -539,7 +437,7 @@ async fn logout_is_204_and_the_sessions_tokens_are_refused_afterwards() {
     )
     .await;
     assert_eq!(
-        refresh(&app, &user.refresh).await.status(),
+        app.refresh(&user.refresh).await.status(),
         StatusCode::UNAUTHORIZED,
         "refresh after logout"
     );
@@ -549,29 +447,26 @@ async fn logout_is_204_and_the_sessions_tokens_are_refused_afterwards() {
 async fn logout_leaves_the_users_other_sessions_alive() {
     let app = spawn_app().await;
     let user = app.api_signup("jack@example.com").await;
-    let (other_access, _) = login_tokens(&app, "jack@example.com", PASSWORD).await;
+    let (other_access, _) = app.login_tokens("jack@example.com", PASSWORD).await;
 
-    let res = app
-        .bearer(Method::POST, "/api/auth/logout", &user.access, None)
+    let res = app.logout(&user.access)
         .await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me(&app, &other_access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&other_access).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn me_returns_the_callers_account() {
     let app = spawn_app().await;
-    let res = signup_with(
-        &app,
-        json!({ "email": "kim@example.com", "password": PASSWORD, "name": "Kim" }),
+    let res = app.signup(&json!({ "email": "kim@example.com", "password": PASSWORD, "name": "Kim" }),
     )
     .await;
     let token: Value = res.json().await.unwrap();
     let access = token["access_token"].as_str().unwrap();
     app.api_signup("someone-else@example.com").await;
 
-    let res = me(&app, access).await;
+    let res = app.me(access).await;
 
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -593,10 +488,10 @@ async fn sessions_list_marks_the_callers_session_current_and_grows_with_each_log
     let app = spawn_app().await;
     let user = app.api_signup("lea@example.com").await;
 
-    let first = sessions(&app, &user.access).await;
-    let (second_access, _) = login_tokens(&app, "lea@example.com", PASSWORD).await;
-    let from_first = sessions(&app, &user.access).await;
-    let from_second = sessions(&app, &second_access).await;
+    let first = app.sessions(&user.access).await;
+    let (second_access, _) = app.login_tokens("lea@example.com", PASSWORD).await;
+    let from_first = app.sessions(&user.access).await;
+    let from_second = app.sessions(&second_access).await;
 
     assert_eq!(first.len(), 1);
     assert_eq!(first[0]["current"], true);
@@ -620,10 +515,10 @@ async fn sessions_list_never_shows_another_users_sessions() {
     let app = spawn_app().await;
     let alice = app.api_signup("alice@example.com").await;
     let bob = app.api_signup("bob@example.com").await;
-    login_tokens(&app, "bob@example.com", PASSWORD).await;
+    app.login_tokens("bob@example.com", PASSWORD).await;
 
-    let alice_list = sessions(&app, &alice.access).await;
-    let bob_list = sessions(&app, &bob.access).await;
+    let alice_list = app.sessions(&alice.access).await;
+    let bob_list = app.sessions(&bob.access).await;
 
     assert_eq!(alice_list.len(), 1);
     assert_eq!(bob_list.len(), 2);
@@ -635,8 +530,8 @@ async fn sessions_list_never_shows_another_users_sessions() {
 async fn deleting_one_of_my_sessions_is_204_and_refuses_its_tokens() {
     let app = spawn_app().await;
     let user = app.api_signup("mia@example.com").await;
-    let (other_access, other_refresh) = login_tokens(&app, "mia@example.com", PASSWORD).await;
-    let other_id = current_session_id(&sessions(&app, &other_access).await);
+    let (other_access, other_refresh) = app.login_tokens("mia@example.com", PASSWORD).await;
+    let other_id = current_session_id(&app.sessions(&other_access).await);
 
     let res = app
         .bearer(
@@ -648,13 +543,13 @@ async fn deleting_one_of_my_sessions_is_204_and_refuses_its_tokens() {
         .await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_token_refused(me(&app, &other_access).await, "revoked session's access").await;
+    assert_token_refused(app.me(&other_access).await, "revoked session's access").await;
     assert_eq!(
-        refresh(&app, &other_refresh).await.status(),
+        app.refresh(&other_refresh).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(me(&app, &user.access).await.status(), StatusCode::OK);
-    let left = sessions(&app, &user.access).await;
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
+    let left = app.sessions(&user.access).await;
     assert_eq!(left.len(), 1, "{left:?}");
     assert_ne!(left[0]["id"], other_id.as_str());
 }
@@ -663,7 +558,7 @@ async fn deleting_one_of_my_sessions_is_204_and_refuses_its_tokens() {
 async fn deleting_my_current_session_signs_this_token_out() {
     let app = spawn_app().await;
     let user = app.api_signup("nick@example.com").await;
-    let id = current_session_id(&sessions(&app, &user.access).await);
+    let id = current_session_id(&app.sessions(&user.access).await);
 
     let res = app
         .bearer(
@@ -675,9 +570,9 @@ async fn deleting_my_current_session_signs_this_token_out() {
         .await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_token_refused(me(&app, &user.access).await, "own revoked session").await;
+    assert_token_refused(app.me(&user.access).await, "own revoked session").await;
     assert_eq!(
-        refresh(&app, &user.refresh).await.status(),
+        app.refresh(&user.refresh).await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -687,7 +582,7 @@ async fn deleting_another_users_session_is_404_and_leaves_it_alive() {
     let app = spawn_app().await;
     let alice = app.api_signup("alice@example.com").await;
     let bob = app.api_signup("bob@example.com").await;
-    let bob_session = current_session_id(&sessions(&app, &bob.access).await);
+    let bob_session = current_session_id(&app.sessions(&bob.access).await);
 
     let res = app
         .bearer(
@@ -701,8 +596,8 @@ async fn deleting_another_users_session_is_404_and_leaves_it_alive() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
-    assert_eq!(me(&app, &bob.access).await.status(), StatusCode::OK);
-    assert_eq!(sessions(&app, &bob.access).await.len(), 1);
+    assert_eq!(app.me(&bob.access).await.status(), StatusCode::OK);
+    assert_eq!(app.sessions(&bob.access).await.len(), 1);
 }
 
 #[tokio::test]
@@ -725,7 +620,7 @@ async fn deleting_a_garbage_or_unknown_session_id_is_404() {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found", "{id}");
     }
-    assert_eq!(me(&app, &user.access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
 }
 
 // ---------------------------------------------------------------------------
@@ -736,7 +631,7 @@ async fn deleting_a_garbage_or_unknown_session_id_is_404() {
 async fn changing_the_password_is_204_revokes_other_sessions_and_keeps_this_one() {
     let app = spawn_app().await;
     let user = app.api_signup("olga@example.com").await;
-    let (other_access, other_refresh) = login_tokens(&app, "olga@example.com", PASSWORD).await;
+    let (other_access, other_refresh) = app.login_tokens("olga@example.com", PASSWORD).await;
 
     let res = app
         .bearer(
@@ -748,24 +643,24 @@ async fn changing_the_password_is_204_revokes_other_sessions_and_keeps_this_one(
         .await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_token_refused(me(&app, &other_access).await, "other session's access").await;
+    assert_token_refused(app.me(&other_access).await, "other session's access").await;
     assert_eq!(
-        refresh(&app, &other_refresh).await.status(),
+        app.refresh(&other_refresh).await.status(),
         StatusCode::UNAUTHORIZED,
         "other session's refresh"
     );
-    assert_eq!(me(&app, &user.access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
     assert_eq!(
-        refresh(&app, &user.refresh).await.status(),
+        app.refresh(&user.refresh).await.status(),
         StatusCode::OK,
         "this session's refresh token still works"
     );
     assert_eq!(
-        login(&app, "olga@example.com", NEW_PASSWORD).await.status(),
+        app.login("olga@example.com", NEW_PASSWORD).await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        login(&app, "olga@example.com", PASSWORD).await.status(),
+        app.login("olga@example.com", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -774,7 +669,7 @@ async fn changing_the_password_is_204_revokes_other_sessions_and_keeps_this_one(
 async fn changing_the_password_with_a_wrong_current_password_is_403_and_changes_nothing() {
     let app = spawn_app().await;
     let user = app.api_signup("pam@example.com").await;
-    let (other_access, _) = login_tokens(&app, "pam@example.com", PASSWORD).await;
+    let (other_access, _) = app.login_tokens("pam@example.com", PASSWORD).await;
 
     let res = app
         .bearer(
@@ -788,13 +683,13 @@ async fn changing_the_password_with_a_wrong_current_password_is_403_and_changes_
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "forbidden");
-    assert_eq!(me(&app, &other_access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&other_access).await.status(), StatusCode::OK);
     assert_eq!(
-        login(&app, "pam@example.com", PASSWORD).await.status(),
+        app.login("pam@example.com", PASSWORD).await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        login(&app, "pam@example.com", NEW_PASSWORD).await.status(),
+        app.login("pam@example.com", NEW_PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
     );
 }
@@ -819,7 +714,7 @@ async fn changing_to_a_password_that_breaks_the_rules_is_422_and_changes_nothing
         assert_eq!(body["error"]["code"], "validation_failed", "{bad}");
     }
     assert_eq!(
-        login(&app, "quinn@example.com", PASSWORD).await.status(),
+        app.login("quinn@example.com", PASSWORD).await.status(),
         StatusCode::OK
     );
 }
@@ -846,7 +741,7 @@ async fn deleting_the_account_with_a_wrong_password_is_403_and_keeps_everything(
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "forbidden");
-    assert_eq!(me(&app, &user.access).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
     let list: Value = app
         .bearer(Method::GET, "/api/tasks", &user.access, None)
         .await
@@ -860,7 +755,7 @@ async fn deleting_the_account_with_a_wrong_password_is_403_and_keeps_everything(
 async fn deleting_the_account_is_204_and_removes_the_user_sessions_and_tasks() {
     let app = spawn_app().await;
     let user = app.api_signup("sam@example.com").await;
-    let (other_access, _) = login_tokens(&app, "sam@example.com", PASSWORD).await;
+    let (other_access, _) = app.login_tokens("sam@example.com", PASSWORD).await;
     let task = app.api_create_task(&user.access, "soon gone").await;
     app.api_create_task(&user.access, "also gone").await;
 
@@ -874,18 +769,18 @@ async fn deleting_the_account_is_204_and_removes_the_user_sessions_and_tasks() {
         .await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_token_refused(me(&app, &user.access).await, "deleted user's access").await;
+    assert_token_refused(app.me(&user.access).await, "deleted user's access").await;
     assert_token_refused(
-        me(&app, &other_access).await,
+        app.me(&other_access).await,
         "deleted user's other session",
     )
     .await;
     assert_eq!(
-        refresh(&app, &user.refresh).await.status(),
+        app.refresh(&user.refresh).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        login(&app, "sam@example.com", PASSWORD).await.status(),
+        app.login("sam@example.com", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
     );
     let again = app.api_signup("sam@example.com").await;
@@ -941,8 +836,7 @@ async fn the_access_cookie_authenticates_api_reads() {
 async fn a_refused_access_cookie_is_401_with_invalid_token() {
     let app = spawn_app().await;
     let user = app.api_signup("tim@example.com").await;
-    let res = app
-        .bearer(Method::POST, "/api/auth/logout", &user.access, None)
+    let res = app.logout(&user.access)
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
@@ -1010,7 +904,7 @@ async fn cookie_authenticated_writes_without_a_csrf_header_are_403_and_change_no
         .unwrap();
     assert_eq!(list["total"], 1, "nothing was created");
     assert_eq!(
-        me(&app, &user.access).await.status(),
+        app.me(&user.access).await.status(),
         StatusCode::OK,
         "not logged out"
     );

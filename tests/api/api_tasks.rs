@@ -57,10 +57,6 @@ fn id_of(task: &Value) -> String {
     task["id"].as_str().unwrap().to_owned()
 }
 
-fn is_rfc3339_utc(s: &str) -> bool {
-    s.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(s).is_ok()
-}
-
 fn assert_task_shape(t: &Value) {
     let obj = t.as_object().unwrap();
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
@@ -93,17 +89,6 @@ fn assert_task_shape(t: &Value) {
 
 fn time(t: &Value, key: &str) -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339(t[key].as_str().unwrap()).unwrap()
-}
-
-async fn assert_invalid_field(res: Response, field: &str, what: &str) {
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "validation_failed", "{what}: {body}");
-    let reason = body["error"]["fields"][field].as_str().unwrap_or_default();
-    assert!(
-        !reason.is_empty(),
-        "{what}: fields.{field} missing in {body}"
-    );
 }
 
 async fn status_and_body(res: Response) -> (StatusCode, String) {

@@ -1,19 +1,15 @@
 //! The admin command line, run as a real process against the engine under test.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 
 use crate::helpers::*;
 
 fn taskgate(db: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(binary())
+    let mut child = cli(db)
         .args(args)
-        .env_clear()
-        .env("DATABASE_URL", db)
-        .env("JWT_SECRET", TEST_SECRET)
-        .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -37,13 +37,7 @@ fn diesel(cli: &Path, url: &str, args: &[&str], cwd: &Path) -> Output {
 }
 
 fn taskgate_migrate(url: &str) -> String {
-    let out = Command::new(binary())
-        .arg("migrate")
-        .env_clear()
-        .env("DATABASE_URL", url)
-        .env("JWT_SECRET", TEST_SECRET)
-        .output()
-        .unwrap();
+    let out = cli(url).arg("migrate").output().unwrap();
     assert!(
         out.status.success(),
         "{}",

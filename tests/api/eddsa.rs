@@ -3,7 +3,7 @@
 //! unknown and borrowed `kid`s, embedded keys, tampered key rows — plus
 //! rotation and a changed `JWT_SECRET` across real processes.
 
-use std::process::Command;
+
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,19 +12,13 @@ use diesel::prelude::*;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use taskgate::config::JwtAlg;
 use taskgate::db::schema::signing_keys;
 
 use crate::helpers::*;
-
-async fn me(app: &TestApp, token: &str) -> StatusCode {
-    app.bearer(Method::GET, "/api/auth/me", token, None)
-        .await
-        .status()
-}
 
 async fn jwks(base: &str) -> Value {
     browser()
@@ -169,7 +163,7 @@ async fn an_hs256_server_publishes_no_keys() {
 async fn algorithm_confusion_is_refused_both_ways() {
     let app = spawn_app().await;
     let user = app.api_signup("confused@example.com").await;
-    assert_eq!(me(&app, &user.access).await, StatusCode::OK, "control");
+    assert_eq!(app.me_status(&user.access).await, StatusCode::OK, "control");
     let claims = fresh_claims(&user.access);
 
     // HS256 signed with JWT_SECRET: valid on an HS256 server, refused here.
@@ -179,7 +173,7 @@ async fn algorithm_confusion_is_refused_both_ways() {
         TEST_SECRET.as_bytes(),
     );
     assert_eq!(
-        me(&app, &hs).await,
+        app.me_status(&hs).await,
         StatusCode::UNAUTHORIZED,
         "HS256 with the secret"
     );
@@ -195,7 +189,7 @@ async fn algorithm_confusion_is_refused_both_ways() {
             json!({"alg":"HS256","typ":"JWT","kid":kid_of(&user.access)}),
         ] {
             let t = hmac_token(&header, &claims, &key);
-            assert_eq!(me(&app, &t).await, StatusCode::UNAUTHORIZED, "{header}");
+            assert_eq!(app.me_status(&t).await, StatusCode::UNAUTHORIZED, "{header}");
         }
     }
 
@@ -206,7 +200,7 @@ async fn algorithm_confusion_is_refused_both_ways() {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("anything".into());
     let ed = ed_token(header, &fresh_claims(&hs_user.access), &key);
-    assert_eq!(me(&hs_app, &ed).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(hs_app.me_status(&ed).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -237,7 +231,7 @@ async fn unknown_kids_borrowed_kids_embedded_keys_and_none_are_refused() {
         ),
     ];
     for (what, token) in cases {
-        assert_eq!(me(&app, &token).await, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(app.me_status(&token).await, StatusCode::UNAUTHORIZED, "{what}");
     }
 
     // An embedded JWK naming the attacker's key, and a jku/x5u pointing at
@@ -254,7 +248,7 @@ async fn unknown_kids_borrowed_kids_embedded_keys_and_none_are_refused() {
     header.x5u = Some(trap_url);
     let token = ed_token(header, &claims, &key);
     assert_eq!(
-        me(&app, &token).await,
+        app.me_status(&token).await,
         StatusCode::UNAUTHORIZED,
         "embedded jwk"
     );
@@ -269,7 +263,7 @@ async fn unknown_kids_borrowed_kids_embedded_keys_and_none_are_refused() {
         b64(br#"{"alg":"none","typ":"JWT"}"#),
         b64(&serde_json::to_vec(&claims).unwrap())
     );
-    assert_eq!(me(&app, &none).await, StatusCode::UNAUTHORIZED, "alg none");
+    assert_eq!(app.me_status(&none).await, StatusCode::UNAUTHORIZED, "alg none");
 }
 
 #[tokio::test]
@@ -288,31 +282,24 @@ async fn a_tampered_key_row_is_refused_and_the_server_signs_with_a_new_key() {
     wait_until(
         Duration::from_secs(10),
         "the tampered key to be dropped",
-        || async { (me(&app, &user.access).await == StatusCode::UNAUTHORIZED).then_some(()) },
+        || async { (app.me_status(&user.access).await == StatusCode::UNAUTHORIZED).then_some(()) },
     )
     .await;
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "tamper@example.com", "password": PASSWORD }),
-        )
+    let res = app.login("tamper@example.com", PASSWORD)
         .await;
     assert_eq!(res.status(), StatusCode::OK, "sign-in still works");
     let fresh: Value = res.json().await.unwrap();
     let token = fresh["access_token"].as_str().unwrap();
     assert_ne!(kid_of(token), kid, "a new key signs");
-    assert_eq!(me(&app, token).await, StatusCode::OK);
+    assert_eq!(app.me_status(token).await, StatusCode::OK);
 }
 
 /// `taskgate keys …` against the database of a running server.
 fn keys_cli(db: &str, secret: &str, args: &[&str]) -> String {
-    let out = Command::new(binary())
+    let out = cli(db)
         .arg("keys")
         .args(args)
-        .env_clear()
-        .env("DATABASE_URL", db)
         .env("JWT_SECRET", secret)
-        .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     assert!(

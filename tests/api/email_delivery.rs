@@ -2,7 +2,7 @@
 //! queued (real processes), `.eml` files when no relay is configured,
 //! `taskgate mail list`, and housekeeping of finished mail.
 
-use std::process::Command;
+
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -17,14 +17,7 @@ fn mail_list(db: &str, json: bool) -> String {
     if json {
         args.push("--json");
     }
-    let out = Command::new(binary())
-        .args(&args)
-        .env_clear()
-        .env("DATABASE_URL", db)
-        .env("JWT_SECRET", TEST_SECRET)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let out = cli(db).args(&args).output().unwrap();
     assert!(
         out.status.success(),
         "{}",

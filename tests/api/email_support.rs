@@ -161,12 +161,7 @@ impl MailApp {
 
     /// `GET /api/auth/me` with `token`.
     pub async fn me(&self, token: &str) -> Response {
-        browser()
-            .get(self.app.url("/api/auth/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("me")
+        self.app.me(token).await
     }
 
     /// Logs in over the API; returns the status and the body.

@@ -113,8 +113,7 @@ async fn an_access_token_is_active_with_its_claims_until_its_session_ends() {
         })
     );
 
-    let res = app
-        .bearer(Method::POST, "/api/auth/logout", &other.access, None)
+    let res = app.logout(&other.access)
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(

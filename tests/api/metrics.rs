@@ -3,7 +3,6 @@
 //! counters and the two gauges.
 
 use reqwest::StatusCode;
-use serde_json::json;
 
 use crate::helpers::*;
 
@@ -39,25 +38,13 @@ async fn metrics_are_served_on_their_own_listener_only() {
     })
     .await;
     let user = app.api_signup("metered@example.com").await;
-    let wrong = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "metered@example.com", "password": "wrong password" }),
-        )
+    let wrong = app.login("metered@example.com", "wrong password")
         .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let refreshed = app
-        .post_json(
-            "/api/auth/refresh",
-            &json!({ "refresh_token": user.refresh }),
-        )
+    let refreshed = app.refresh(&user.refresh)
         .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
-    let replay = app
-        .post_json(
-            "/api/auth/refresh",
-            &json!({ "refresh_token": user.refresh }),
-        )
+    let replay = app.refresh(&user.refresh)
         .await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
 

@@ -282,7 +282,7 @@ async fn web_login_user(app: &TestApp, email: &str, password: &str) -> (Client, 
 }
 
 async fn status_of_token(app: &TestApp, token: &str) -> StatusCode {
-    app.bearer(Method::GET, "/api/auth/me", token, None)
+    app.me(token)
         .await
         .status()
 }
@@ -1050,7 +1050,7 @@ async fn logout_redirects_to_login_clears_cookies_and_revokes_the_session() {
     let res = get_page(&app, &client, "/tasks").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed out");
 
-    let res = app.bearer(Method::GET, "/api/auth/me", &access, None).await;
+    let res = app.me(&access).await;
     assert_eq!(
         res.status(),
         StatusCode::UNAUTHORIZED,

@@ -1,7 +1,7 @@
 //! `taskgate tokens list|revoke`, run as a real process next to a running app
 //! on the engine under test.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
@@ -10,15 +10,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 fn taskgate(app: &TestApp, args: &[&str]) -> Output {
-    let db = app.database_url.clone();
-    Command::new(binary())
-        .args(args)
-        .env_clear()
-        .env("DATABASE_URL", db)
-        .env("JWT_SECRET", TEST_SECRET)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
+    cli(&app.database_url).args(args).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {

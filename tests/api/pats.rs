@@ -372,11 +372,7 @@ async fn a_pat_can_never_manage_tokens_sessions_the_password_or_the_account() {
     assert_eq!(list_tokens(&app, &user.access).await.len(), 1);
     let res = call(&app, Method::GET, "/api/auth/me", &user.access, None).await;
     assert_eq!(res.status(), StatusCode::OK, "the session was not revoked");
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": user.email, "password": PASSWORD }),
-        )
+    let res = app.login(&user.email, PASSWORD)
         .await;
     assert_eq!(res.status(), StatusCode::OK, "the password was not changed");
     let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;

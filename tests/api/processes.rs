@@ -1,21 +1,22 @@
+//! The binary as an operator runs it: two processes on one SQLite file,
+//! crashes and restarts, the secret file it keeps without `JWT_SECRET`, bad
+//! configuration, `migrate`, and SIGTERM with a request in flight.
+
 use crate::helpers::*;
 
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-/// How long a debug build may take to migrate and answer `/healthz`.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A folder with `data/` (the database lives there) and `logs/` (server stderr).
+/// A folder with `data/`, where the SQLite database lives. The servers run
+/// in the folder itself, which has no `.env`.
 struct Sandbox {
     dir: TempDir,
 }
@@ -24,7 +25,6 @@ impl Sandbox {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::create_dir_all(dir.path().join("data")).expect("data dir");
-        fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
         Self { dir }
     }
 
@@ -32,135 +32,35 @@ impl Sandbox {
         self.dir.path().join("data")
     }
 
-    fn db(&self) -> PathBuf {
-        self.data().join("taskgate.db")
+    fn db(&self) -> String {
+        self.data().join("taskgate.db").display().to_string()
     }
 
-    fn logs(&self) -> PathBuf {
-        self.dir.path().join("logs")
-    }
-}
-
-/// A running `taskgate serve`; killed (and reaped) when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// `taskgate serve` on this sandbox's database, run in the sandbox.
+    fn launch(&self) -> Launch {
+        Launch::new(&self.db()).dir(self.dir.path())
     }
 }
 
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
+async fn call(
+    server: &ServerProcess,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = plain_client()
+        .request(method, server.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
     }
-
-    fn log_text(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits for the process to exit by itself, up to `timeout`.
-    fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{signal} failed");
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn client() -> Client {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
-/// The binary with a clean environment: only what the test sets, run from a
-/// folder without a `.env`.
-fn command(sandbox: &Sandbox, db: &Path, secret: Option<&str>) -> Command {
-    let mut cmd = Command::new(binary());
-    cmd.env_clear()
-        .current_dir(sandbox.dir.path())
-        .env("DATABASE_URL", db)
-        .env("COOKIE_SECURE", "false")
-        .env("AUTH_RATE_LIMIT_PER_MIN", "0")
-        .env("RUST_LOG", "warn");
-    if let Some(s) = secret {
-        cmd.env("JWT_SECRET", s);
-    }
-    cmd
-}
-
-/// Starts `taskgate serve` on a free port and waits until `/healthz` answers 200.
-async fn start(sandbox: &Sandbox, secret: Option<&str>) -> Server {
-    let port = free_port();
-    let log = sandbox.logs().join(format!("serve-{port}.log"));
-    let stderr = fs::File::create(&log).expect("log file");
-    let child = command(sandbox, &sandbox.db(), secret)
-        .arg("serve")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .expect("spawn taskgate");
-    let mut server = Server {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-        log,
-    };
-    let http = client();
-    let deadline = Instant::now() + START_TIMEOUT;
-    loop {
-        if let Some(status) = server.child.try_wait().expect("try_wait") {
-            panic!("taskgate exited early ({status}): {}", server.log_text());
-        }
-        if let Ok(res) = http.get(server.url("/healthz")).send().await {
-            if res.status() == StatusCode::OK {
-                return server;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "taskgate not healthy in time: {}",
-            server.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    req.send().await.expect("request")
 }
 
 /// Signs up over the API; returns (access, refresh).
-async fn signup(server: &Server, email: &str) -> (String, String) {
-    let res = client()
+async fn signup(server: &ServerProcess, email: &str) -> (String, String) {
+    let res = plain_client()
         .post(server.url("/api/auth/signup"))
         .json(&json!({ "email": email, "password": PASSWORD }))
         .send()
@@ -174,23 +74,7 @@ async fn signup(server: &Server, email: &str) -> (String, String) {
     )
 }
 
-async fn call(
-    server: &Server,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = client()
-        .request(method, server.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("request")
-}
-
-async fn create_task(server: &Server, token: &str, title: &str) -> String {
+async fn create_task(server: &ServerProcess, token: &str, title: &str) -> String {
     let res = call(
         server,
         Method::POST,
@@ -204,7 +88,7 @@ async fn create_task(server: &Server, token: &str, title: &str) -> String {
     body["id"].as_str().expect("id").to_owned()
 }
 
-async fn titles(server: &Server, token: &str) -> Vec<String> {
+async fn titles(server: &ServerProcess, token: &str) -> Vec<String> {
     let res = call(server, Method::GET, "/api/tasks", token, None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.expect("json");
@@ -234,36 +118,6 @@ fn other_files(dir: &Path, db_name: &str) -> Vec<PathBuf> {
                 .any(|c| p.file_name().is_some_and(|n| n == c.as_str()))
         })
         .collect()
-}
-
-/// Runs the binary to completion (killing it after `timeout`); returns its status and stderr.
-fn run_to_exit(mut cmd: Command, timeout: Duration) -> (ExitStatus, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("taskgate did not exit within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read stderr");
-    (status, stderr)
 }
 
 /// Reads one HTTP/1.1 response with a `Content-Length` body from `stream`.
@@ -297,8 +151,8 @@ fn read_one_response(stream: &mut TcpStream) -> String {
 #[tokio::test]
 async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_two_seconds() {
     let sandbox = Sandbox::new();
-    let a = start(&sandbox, Some(TEST_SECRET)).await;
-    let b = start(&sandbox, Some(TEST_SECRET)).await;
+    let a = sandbox.launch().start().await;
+    let b = a.start_another().await;
 
     let (access, refresh) = signup(&a, "shared@example.com").await;
     assert_eq!(
@@ -337,7 +191,7 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let res = client()
+    let res = plain_client()
         .post(b.url("/api/auth/refresh"))
         .json(&json!({ "refresh_token": refresh }))
         .send()
@@ -353,14 +207,10 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
 #[tokio::test]
 async fn a_task_answered_with_201_survives_a_kill_9_and_the_old_token_still_works() {
     let sandbox = Sandbox::new();
-    let mut first = start(&sandbox, Some(TEST_SECRET)).await;
+    let first = sandbox.launch().start().await;
     let (access, _) = signup(&first, "durable@example.com").await;
     let id = create_task(&first, &access, "must survive").await;
-    first.child.kill().expect("SIGKILL");
-    first.child.wait().expect("reap");
-    drop(first);
-
-    let second = start(&sandbox, Some(TEST_SECRET)).await;
+    let second = first.crash_and_restart().await;
     let res = call(
         &second,
         Method::GET,
@@ -389,7 +239,7 @@ async fn a_task_answered_with_201_survives_a_kill_9_and_the_old_token_still_work
 async fn without_jwt_secret_a_0600_secret_file_is_kept_beside_the_database_and_tokens_survive_a_restart(
 ) {
     let sandbox = Sandbox::new();
-    let mut first = start(&sandbox, None).await;
+    let first = sandbox.launch().without_secret().start().await;
     let extra = other_files(&sandbox.data(), "taskgate.db");
     assert_eq!(
         extra.len(),
@@ -411,11 +261,7 @@ async fn without_jwt_secret_a_0600_secret_file_is_kept_beside_the_database_and_t
     );
 
     let (access, _) = signup(&first, "restart@example.com").await;
-    first.child.kill().expect("kill");
-    first.child.wait().expect("reap");
-    drop(first);
-
-    let second = start(&sandbox, None).await;
+    let second = first.crash_and_restart().await;
     assert_eq!(
         call(&second, Method::GET, "/api/auth/me", &access, None)
             .await
@@ -503,10 +349,12 @@ async fn bad_configuration_exits_non_zero_with_one_line_and_no_panic() {
     } in cases
     {
         let sandbox = Sandbox::new();
-        let mut cmd = command(&sandbox, &sandbox.db(), with_secret.then_some(TEST_SECRET));
-        cmd.arg("serve")
-            .env("BIND_ADDR", format!("127.0.0.1:{}", free_port()));
-        cmd.env(key, value);
+        let mut launch = sandbox.launch().log_level("warn").env(key, value);
+        if !with_secret {
+            launch = launch.without_secret();
+        }
+        let mut cmd = launch.command();
+        cmd.arg("serve");
         let (status, stderr) = run_to_exit(cmd, Duration::from_secs(30));
         assert!(!status.success(), "{what}: exited successfully");
         assert!(
@@ -543,9 +391,10 @@ async fn migrate_exits_zero_and_creates_the_database_with_its_folder() {
         .join("nested")
         .join("deeper")
         .join("taskgate.db");
+    let launch = Launch::new(&db.display().to_string()).dir(sandbox.dir.path());
     let (status, stderr) = run_to_exit(
         {
-            let mut c = command(&sandbox, &db, Some(TEST_SECRET));
+            let mut c = launch.command();
             c.arg("migrate");
             c
         },
@@ -556,7 +405,7 @@ async fn migrate_exits_zero_and_creates_the_database_with_its_folder() {
     assert!(meta.len() > 0, "database file is empty");
     let (again, stderr) = run_to_exit(
         {
-            let mut c = command(&sandbox, &db, Some(TEST_SECRET));
+            let mut c = launch.command();
             c.arg("migrate");
             c
         },
@@ -571,7 +420,7 @@ async fn migrate_exits_zero_and_creates_the_database_with_its_folder() {
 #[tokio::test]
 async fn sigterm_makes_serve_exit_cleanly_within_a_few_seconds() {
     let sandbox = Sandbox::new();
-    let mut server = start(&sandbox, Some(TEST_SECRET)).await;
+    let mut server = sandbox.launch().start().await;
     signup(&server, "sigterm@example.com").await;
     server.signal("TERM");
     let status = server.wait_exit(Duration::from_secs(10));
@@ -592,12 +441,12 @@ async fn sigterm_makes_serve_exit_cleanly_within_a_few_seconds() {
 #[tokio::test]
 async fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
     let sandbox = Sandbox::new();
-    let mut server = start(&sandbox, Some(TEST_SECRET)).await;
+    let mut server = sandbox.launch().start().await;
     signup(&server, "inflight@example.com").await;
 
     let body = json!({ "email": "inflight@example.com", "password": PASSWORD }).to_string();
     let (head, tail) = body.split_at(body.len() / 2);
-    let port = server.address.rsplit(':').next().expect("port").to_owned();
+    let port = server.port();
     let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -26,7 +26,7 @@ fn refresh_of(body: &Value) -> String {
 }
 
 async fn me_ok(app: &TestApp, access: &str) -> bool {
-    app.bearer(Method::GET, "/api/auth/me", access, None)
+    app.me(access)
         .await
         .status()
         == StatusCode::OK

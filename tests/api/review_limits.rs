@@ -143,11 +143,7 @@ async fn the_per_account_budget_follows_auth_rate_limit_per_min() {
     let open = spawn_app_with(|c| c.auth_rate_limit_per_min = 0).await;
     open.api_signup("open@example.com").await;
     for _ in 0..12 {
-        let res = open
-            .post_json(
-                "/api/auth/login",
-                &json!({ "email": "open@example.com", "password": "wrong" }),
-            )
+        let res = open.login("open@example.com", "wrong")
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
@@ -178,11 +174,7 @@ async fn a_recheck_flood_from_one_account_gets_503_at_once_and_others_still_sign
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "bystander@example.com", "password": PASSWORD }),
-        )
+    let res = app.login("bystander@example.com", PASSWORD)
         .await;
     let bystander = started.elapsed();
     let mut busy = 0;
@@ -222,11 +214,7 @@ async fn an_over_long_email_never_reaches_the_limiter() {
     let app = spawn_app_with(|c| c.auth_rate_limit_per_min = 1000).await;
     let long = format!("{}@example.com", "a".repeat(60 * 1024));
     for _ in 0..20 {
-        let res = app
-            .post_json(
-                "/api/auth/login",
-                &json!({ "email": long, "password": "x" }),
-            )
+        let res = app.login(&long, "x")
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
@@ -242,8 +230,7 @@ async fn refresh_token_rows_stay_bounded_however_often_a_session_rotates() {
     let mut refresh = user.refresh.clone();
     let mut used = Vec::new();
     for _ in 0..30 {
-        let res = app
-            .post_json("/api/auth/refresh", &json!({ "refresh_token": refresh }))
+        let res = app.refresh(&refresh)
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         used.push(refresh);
@@ -255,15 +242,10 @@ async fn refresh_token_rows_stay_bounded_however_often_a_session_rotates() {
     let rows: i64 = app.with_conn(|c| refresh_tokens::table.count().get_result(c).unwrap());
     assert!(rows <= 9, "{rows} rows for one session after 30 rotations");
     // Reuse of a recent token is still detected (the session is revoked).
-    let replay = app
-        .post_json(
-            "/api/auth/refresh",
-            &json!({ "refresh_token": used.last().unwrap() }),
-        )
+    let replay = app.refresh(&used.last().unwrap())
         .await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
-    let after = app
-        .post_json("/api/auth/refresh", &json!({ "refresh_token": refresh }))
+    let after = app.refresh(&refresh)
         .await;
     assert_eq!(
         after.status(),

@@ -17,11 +17,7 @@ async fn timed_login(
     password: &str,
 ) -> (Duration, StatusCode, String, Vec<(String, String)>) {
     let started = Instant::now();
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": email, "password": password }),
-        )
+    let res = app.login(&email, &password)
         .await;
     let elapsed = started.elapsed();
     let status = res.status();
@@ -76,12 +72,6 @@ async fn unknown_email_and_wrong_password_look_and_take_the_same() {
     );
 }
 
-async fn me(app: &TestApp, token: &str) -> StatusCode {
-    app.bearer(Method::GET, "/api/auth/me", token, None)
-        .await
-        .status()
-}
-
 #[tokio::test]
 async fn a_session_unused_for_the_idle_limit_dies_but_steady_use_keeps_it_alive() {
     let app = spawn_app_with(|c| c.session_idle = Duration::from_secs(3)).await;
@@ -89,22 +79,18 @@ async fn a_session_unused_for_the_idle_limit_dies_but_steady_use_keeps_it_alive(
     for _ in 0..5 {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         assert_eq!(
-            me(&app, &user.access).await,
+            app.me_status(&user.access).await,
             StatusCode::OK,
             "used every second: alive"
         );
     }
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(
-        me(&app, &user.access).await,
+        app.me_status(&user.access).await,
         StatusCode::UNAUTHORIZED,
         "idle for longer than 3 s: dead"
     );
-    let refresh = app
-        .post_json(
-            "/api/auth/refresh",
-            &json!({ "refresh_token": user.refresh }),
-        )
+    let refresh = app.refresh(&user.refresh)
         .await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
 }
@@ -113,13 +99,12 @@ async fn a_session_unused_for_the_idle_limit_dies_but_steady_use_keeps_it_alive(
 async fn a_session_dies_at_its_absolute_end_even_while_in_use() {
     let app = spawn_app_with(|c| c.session_ttl = Duration::from_secs(3)).await;
     let user = app.api_signup("ttl@example.com").await;
-    assert_eq!(me(&app, &user.access).await, StatusCode::OK);
+    assert_eq!(app.me_status(&user.access).await, StatusCode::OK);
     let mut refresh = user.refresh.clone();
     let started = Instant::now();
     while started.elapsed() < Duration::from_millis(3500) {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let res = app
-            .post_json("/api/auth/refresh", &json!({ "refresh_token": refresh }))
+        let res = app.refresh(&refresh)
             .await;
         if res.status() != StatusCode::OK {
             break;
@@ -133,9 +118,8 @@ async fn a_session_dies_at_its_absolute_end_even_while_in_use() {
         started.elapsed() >= Duration::from_secs(2),
         "the session ended too early"
     );
-    assert_eq!(me(&app, &user.access).await, StatusCode::UNAUTHORIZED);
-    let res = app
-        .post_json("/api/auth/refresh", &json!({ "refresh_token": refresh }))
+    assert_eq!(app.me_status(&user.access).await, StatusCode::UNAUTHORIZED);
+    let res = app.refresh(&refresh)
         .await;
     assert_eq!(
         res.status(),
@@ -401,11 +385,7 @@ async fn a_weaker_stored_hash_is_rehashed_at_contract_strength_on_the_next_login
     }
     assert!(stored_hash(&pool).starts_with("$argon2id$v=19$m=4096,t=1,p=1$"));
 
-    let res = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "legacy@example.com", "password": PASSWORD }),
-        )
+    let res = app.login("legacy@example.com", PASSWORD)
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let upgraded = stored_hash(&pool);
@@ -414,11 +394,7 @@ async fn a_weaker_stored_hash_is_rehashed_at_contract_strength_on_the_next_login
         "{upgraded}"
     );
     // The upgraded hash still verifies: log in again.
-    let again = app
-        .post_json(
-            "/api/auth/login",
-            &json!({ "email": "legacy@example.com", "password": PASSWORD }),
-        )
+    let again = app.login("legacy@example.com", PASSWORD)
         .await;
     assert_eq!(again.status(), StatusCode::OK);
 }
