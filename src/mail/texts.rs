@@ -165,4 +165,3 @@ fn mask(address: &str) -> String {
         None => "***".to_owned(),
     }
 }
-

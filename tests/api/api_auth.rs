@@ -31,9 +31,9 @@ fn cookie_request(method: Method, url: String, access: &str) -> reqwest::Request
 async fn signup_returns_201_with_the_token_response_and_no_store() {
     let app = spawn_app().await;
 
-    let res = app.signup(&json!({ "email": "ann@example.com", "password": PASSWORD, "name": "Ann" }),
-    )
-    .await;
+    let res = app
+        .signup(&json!({ "email": "ann@example.com", "password": PASSWORD, "name": "Ann" }))
+        .await;
 
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
@@ -79,9 +79,9 @@ async fn signup_returns_201_with_the_token_response_and_no_store() {
 async fn signup_trims_and_lowercases_the_email_and_login_accepts_any_case() {
     let app = spawn_app().await;
 
-    let res = app.signup(&json!({ "email": "  Alice.Smith@Example.COM \t", "password": PASSWORD }),
-    )
-    .await;
+    let res = app
+        .signup(&json!({ "email": "  Alice.Smith@Example.COM \t", "password": PASSWORD }))
+        .await;
 
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
@@ -105,12 +105,12 @@ async fn signup_with_a_taken_email_is_409_even_in_another_case() {
     let app = spawn_app().await;
     app.api_signup("bob@example.com").await;
 
-    let same = app.signup(&json!({ "email": "bob@example.com", "password": "another good passphrase" }),
-    )
-    .await;
-    let other_case = app.signup(&json!({ "email": " BOB@Example.com ", "password": "another good passphrase" }),
-    )
-    .await;
+    let same = app
+        .signup(&json!({ "email": "bob@example.com", "password": "another good passphrase" }))
+        .await;
+    let other_case = app
+        .signup(&json!({ "email": " BOB@Example.com ", "password": "another good passphrase" }))
+        .await;
 
     for (res, what) in [(same, "same"), (other_case, "other case")] {
         assert_eq!(res.status(), StatusCode::CONFLICT, "{what}");
@@ -146,7 +146,9 @@ async fn signup_refuses_malformed_emails_with_422_naming_the_email_field() {
     ];
 
     for email in bad {
-        let res = app.signup(&json!({ "email": email, "password": PASSWORD })).await;
+        let res = app
+            .signup(&json!({ "email": email, "password": PASSWORD }))
+            .await;
 
         assert_invalid_field(res, "email", &format!("email {email:?}")).await;
     }
@@ -158,7 +160,9 @@ async fn signup_accepts_an_email_of_exactly_254_characters() {
     let email = format!("{}@{}.com", "a".repeat(64), "b".repeat(185));
     assert_eq!(email.chars().count(), 254);
 
-    let res = app.signup(&json!({ "email": email, "password": PASSWORD })).await;
+    let res = app
+        .signup(&json!({ "email": email, "password": PASSWORD }))
+        .await;
 
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
@@ -181,7 +185,9 @@ async fn signup_refuses_short_common_email_equal_and_over_long_passwords_with_42
     ];
 
     for (email, password, what) in cases {
-        let res = app.signup(&json!({ "email": email, "password": password })).await;
+        let res = app
+            .signup(&json!({ "email": email, "password": password }))
+            .await;
 
         assert_invalid_field(res, "password", what).await;
         assert_eq!(
@@ -197,9 +203,9 @@ async fn signup_accepts_a_password_of_exactly_128_characters() {
     let app = spawn_app().await;
     let password = "Zq".repeat(64);
 
-    let res = app.signup(&json!({ "email": "max@example.com", "password": password }),
-    )
-    .await;
+    let res = app
+        .signup(&json!({ "email": "max@example.com", "password": password }))
+        .await;
 
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(
@@ -217,15 +223,15 @@ async fn password_length_counts_unicode_characters_not_bytes() {
     let seven_accented = "éàüöçñø";
     let seven_emoji = "🔑🔒🗝🔓🛡🚪🧱";
 
-    let ok = app.signup(&json!({ "email": "uni@example.com", "password": eight }),
-    )
-    .await;
-    let short1 = app.signup(&json!({ "email": "uni2@example.com", "password": seven_accented }),
-    )
-    .await;
-    let short2 = app.signup(&json!({ "email": "uni3@example.com", "password": seven_emoji }),
-    )
-    .await;
+    let ok = app
+        .signup(&json!({ "email": "uni@example.com", "password": eight }))
+        .await;
+    let short1 = app
+        .signup(&json!({ "email": "uni2@example.com", "password": seven_accented }))
+        .await;
+    let short2 = app
+        .signup(&json!({ "email": "uni3@example.com", "password": seven_emoji }))
+        .await;
 
     assert_eq!(ok.status(), StatusCode::CREATED);
     assert_eq!(
@@ -240,9 +246,9 @@ async fn password_length_counts_unicode_characters_not_bytes() {
 async fn passwords_are_kept_exactly_as_typed_without_trimming() {
     let app = spawn_app().await;
     let password = "  spaced out passphrase  ";
-    let res = app.signup(&json!({ "email": "space@example.com", "password": password }),
-    )
-    .await;
+    let res = app
+        .signup(&json!({ "email": "space@example.com", "password": password }))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
     let exact = app.login("space@example.com", password).await;
@@ -316,8 +322,12 @@ async fn login_failure_is_identical_for_a_wrong_password_and_an_unknown_email() 
     let app = spawn_app().await;
     app.api_signup("dave@example.com").await;
 
-    let wrong_password = app.login("dave@example.com", "not the right passphrase").await;
-    let unknown_email = app.login("nobody@example.com", "not the right passphrase").await;
+    let wrong_password = app
+        .login("dave@example.com", "not the right passphrase")
+        .await;
+    let unknown_email = app
+        .login("nobody@example.com", "not the right passphrase")
+        .await;
 
     let wrong = (
         wrong_password.status(),
@@ -342,8 +352,7 @@ async fn login_failure_is_identical_for_a_wrong_password_and_an_unknown_email() 
 
 #[tokio::test]
 async fn refresh_rotates_the_pair_and_the_new_tokens_work() {
-    let app = spawn_app().await;
-    let user = app.api_signup("erin@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = app.refresh(&user.refresh).await;
 
@@ -407,8 +416,7 @@ async fn refresh_with_an_unknown_or_garbage_token_is_401() {
 
 #[tokio::test]
 async fn an_access_token_is_not_accepted_as_a_refresh_token() {
-    let app = spawn_app().await;
-    let user = app.api_signup("hank@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = app.refresh(&user.access).await;
 
@@ -422,11 +430,9 @@ async fn an_access_token_is_not_accepted_as_a_refresh_token() {
 
 #[tokio::test]
 async fn logout_is_204_and_the_sessions_tokens_are_refused_afterwards() {
-    let app = spawn_app().await;
-    let user = app.api_signup("ivy@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
-    let res = app.logout(&user.access)
-        .await;
+    let res = app.logout(&user.access).await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_token_refused(app.me(&user.access).await, "access after logout").await;
@@ -449,8 +455,7 @@ async fn logout_leaves_the_users_other_sessions_alive() {
     let user = app.api_signup("jack@example.com").await;
     let (other_access, _) = app.login_tokens("jack@example.com", PASSWORD).await;
 
-    let res = app.logout(&user.access)
-        .await;
+    let res = app.logout(&user.access).await;
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.me(&other_access).await.status(), StatusCode::OK);
@@ -459,9 +464,9 @@ async fn logout_leaves_the_users_other_sessions_alive() {
 #[tokio::test]
 async fn me_returns_the_callers_account() {
     let app = spawn_app().await;
-    let res = app.signup(&json!({ "email": "kim@example.com", "password": PASSWORD, "name": "Kim" }),
-    )
-    .await;
+    let res = app
+        .signup(&json!({ "email": "kim@example.com", "password": PASSWORD, "name": "Kim" }))
+        .await;
     let token: Value = res.json().await.unwrap();
     let access = token["access_token"].as_str().unwrap();
     app.api_signup("someone-else@example.com").await;
@@ -512,8 +517,7 @@ async fn sessions_list_marks_the_callers_session_current_and_grows_with_each_log
 
 #[tokio::test]
 async fn sessions_list_never_shows_another_users_sessions() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     app.login_tokens("bob@example.com", PASSWORD).await;
 
@@ -556,8 +560,7 @@ async fn deleting_one_of_my_sessions_is_204_and_refuses_its_tokens() {
 
 #[tokio::test]
 async fn deleting_my_current_session_signs_this_token_out() {
-    let app = spawn_app().await;
-    let user = app.api_signup("nick@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let id = current_session_id(&app.sessions(&user.access).await);
 
     let res = app
@@ -579,8 +582,7 @@ async fn deleting_my_current_session_signs_this_token_out() {
 
 #[tokio::test]
 async fn deleting_another_users_session_is_404_and_leaves_it_alive() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     let bob_session = current_session_id(&app.sessions(&bob.access).await);
 
@@ -602,8 +604,7 @@ async fn deleting_another_users_session_is_404_and_leaves_it_alive() {
 
 #[tokio::test]
 async fn deleting_a_garbage_or_unknown_session_id_is_404() {
-    let app = spawn_app().await;
-    let user = app.api_signup("ned@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let random = uuid::Uuid::new_v4().to_string();
 
     for id in ["not-a-session", "1", "%27%20OR%201%3D1--", random.as_str()] {
@@ -725,8 +726,7 @@ async fn changing_to_a_password_that_breaks_the_rules_is_422_and_changes_nothing
 
 #[tokio::test]
 async fn deleting_the_account_with_a_wrong_password_is_403_and_keeps_everything() {
-    let app = spawn_app().await;
-    let user = app.api_signup("rita@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     app.api_create_task(&user.access, "keep me").await;
 
     let res = app
@@ -770,11 +770,7 @@ async fn deleting_the_account_is_204_and_removes_the_user_sessions_and_tasks() {
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_token_refused(app.me(&user.access).await, "deleted user's access").await;
-    assert_token_refused(
-        app.me(&other_access).await,
-        "deleted user's other session",
-    )
-    .await;
+    assert_token_refused(app.me(&other_access).await, "deleted user's other session").await;
     assert_eq!(
         app.refresh(&user.refresh).await.status(),
         StatusCode::UNAUTHORIZED
@@ -810,8 +806,7 @@ async fn deleting_the_account_is_204_and_removes_the_user_sessions_and_tasks() {
 
 #[tokio::test]
 async fn the_access_cookie_authenticates_api_reads() {
-    let app = spawn_app().await;
-    let user = app.api_signup("tom@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     app.api_create_task(&user.access, "visible via cookie")
         .await;
 
@@ -834,10 +829,8 @@ async fn the_access_cookie_authenticates_api_reads() {
 
 #[tokio::test]
 async fn a_refused_access_cookie_is_401_with_invalid_token() {
-    let app = spawn_app().await;
-    let user = app.api_signup("tim@example.com").await;
-    let res = app.logout(&user.access)
-        .await;
+    let (app, user) = spawn_app().await.with_user().await;
+    let res = app.logout(&user.access).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     let revoked = cookie_request(Method::GET, app.url("/api/auth/me"), &user.access)
@@ -855,8 +848,7 @@ async fn a_refused_access_cookie_is_401_with_invalid_token() {
 
 #[tokio::test]
 async fn cookie_authenticated_writes_without_a_csrf_header_are_403_and_change_nothing() {
-    let app = spawn_app().await;
-    let user = app.api_signup("uma@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let task = app.api_create_task(&user.access, "original").await;
     let task_path = format!("/api/tasks/{}", task["id"].as_str().unwrap());
 
@@ -989,8 +981,7 @@ async fn cookie_authenticated_writes_with_a_wrong_csrf_token_are_403() {
 
 #[tokio::test]
 async fn bearer_writes_need_no_csrf_token() {
-    let app = spawn_app().await;
-    let user = app.api_signup("xena@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = app
         .bearer(

@@ -101,8 +101,7 @@ async fn status_and_body(res: Response) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn creating_a_task_is_201_with_location_and_the_task_shape() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = create(
         &app,
@@ -127,8 +126,7 @@ async fn creating_a_task_is_201_with_location_and_the_task_shape() {
 
 #[tokio::test]
 async fn the_location_header_points_at_the_created_task() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let res = create(&app, &user.access, json!({ "title": "follow me" })).await;
     let location = res.headers()[LOCATION].to_str().unwrap().to_owned();
     let created: Value = res.json().await.unwrap();
@@ -141,8 +139,7 @@ async fn the_location_header_points_at_the_created_task() {
 
 #[tokio::test]
 async fn the_title_is_trimmed_and_a_missing_or_null_description_is_null() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let trimmed = create(&app, &user.access, json!({ "title": "  \t spaced  \n" })).await;
     let null_desc = create(
@@ -163,8 +160,7 @@ async fn the_title_is_trimmed_and_a_missing_or_null_description_is_null() {
 
 #[tokio::test]
 async fn an_empty_whitespace_or_over_long_title_is_422_with_fields_title() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let too_long = "t".repeat(201);
     let too_long_unicode = "é".repeat(201);
 
@@ -184,8 +180,7 @@ async fn an_empty_whitespace_or_over_long_title_is_422_with_fields_title() {
 
 #[tokio::test]
 async fn a_title_of_200_characters_and_a_description_of_2000_are_accepted() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let title = "é".repeat(200);
     let description = "ü".repeat(2000);
 
@@ -204,8 +199,7 @@ async fn a_title_of_200_characters_and_a_description_of_2000_are_accepted() {
 
 #[tokio::test]
 async fn a_description_of_2001_characters_is_422_with_fields_description() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = create(
         &app,
@@ -220,8 +214,7 @@ async fn a_description_of_2001_characters_is_422_with_fields_description() {
 
 #[tokio::test]
 async fn a_nul_character_in_a_title_or_description_is_422() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let t = app.api_create_task(&user.access, "clean").await;
 
     let create_title = create(&app, &user.access, json!({ "title": "a\u{0}b" })).await;
@@ -242,8 +235,7 @@ async fn a_nul_character_in_a_title_or_description_is_422() {
 
 #[tokio::test]
 async fn strings_with_sql_template_metacharacters_and_emoji_round_trip_byte_for_byte() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let samples = [
         "'; DROP TABLE tasks; --",
         "Robert'); DELETE FROM users WHERE ('1'='1",
@@ -280,8 +272,7 @@ async fn strings_with_sql_template_metacharacters_and_emoji_round_trip_byte_for_
 
 #[tokio::test]
 async fn the_list_is_in_creation_order_with_a_total() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let names = ["first", "second", "third", "fourth"];
     for name in names {
         app.api_create_task(&user.access, name).await;
@@ -298,8 +289,7 @@ async fn the_list_is_in_creation_order_with_a_total() {
 
 #[tokio::test]
 async fn an_empty_list_is_200_with_total_zero() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let body = list(&app, &user.access, "").await;
 
@@ -308,8 +298,7 @@ async fn an_empty_list_is_200_with_total_zero() {
 
 #[tokio::test]
 async fn the_completed_filter_selects_tasks_and_total_counts_the_matches() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let mut ids = Vec::new();
     for name in ["one", "two", "three", "four"] {
         ids.push(id_of(&app.api_create_task(&user.access, name).await));
@@ -333,8 +322,7 @@ async fn the_completed_filter_selects_tasks_and_total_counts_the_matches() {
 
 #[tokio::test]
 async fn limit_and_offset_page_through_the_tasks() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     for i in 0..5 {
         app.api_create_task(&user.access, &format!("t{i}")).await;
     }
@@ -359,8 +347,7 @@ async fn limit_and_offset_page_through_the_tasks() {
 
 #[tokio::test]
 async fn the_default_limit_is_50() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     for i in 0..51 {
         app.api_create_task(&user.access, &format!("t{i:02}")).await;
     }
@@ -376,8 +363,7 @@ async fn the_default_limit_is_50() {
 
 #[tokio::test]
 async fn out_of_range_or_malformed_list_parameters_are_422_naming_the_parameter() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let cases = [
         ("?limit=0", "limit"),
         ("?limit=201", "limit"),
@@ -403,8 +389,7 @@ async fn out_of_range_or_malformed_list_parameters_are_422_naming_the_parameter(
 
 #[tokio::test]
 async fn patch_changes_only_the_fields_sent() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let res = create(
         &app,
         &user.access,
@@ -482,8 +467,7 @@ async fn patch_changes_only_the_fields_sent() {
 
 #[tokio::test]
 async fn patch_with_a_null_description_clears_it() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let res = create(
         &app,
         &user.access,
@@ -509,8 +493,7 @@ async fn patch_with_a_null_description_clears_it() {
 
 #[tokio::test]
 async fn patch_with_invalid_values_is_422_and_changes_nothing() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let original = app.api_create_task(&user.access, "keep").await;
     let id = id_of(&original);
 
@@ -534,8 +517,7 @@ async fn patch_with_invalid_values_is_422_and_changes_nothing() {
 
 #[tokio::test]
 async fn delete_is_204_and_the_task_is_then_404() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let doomed = app.api_create_task(&user.access, "doomed").await;
     let kept = app.api_create_task(&user.access, "kept").await;
 
@@ -564,8 +546,7 @@ async fn delete_is_204_and_the_task_is_then_404() {
 
 #[tokio::test]
 async fn another_users_task_is_404_exactly_like_a_missing_or_malformed_id() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     let secret = app.api_create_task(&alice.access, "alice's secret").await;
     let alice_id = id_of(&secret);
@@ -609,8 +590,7 @@ async fn another_users_task_is_404_exactly_like_a_missing_or_malformed_id() {
 
 #[tokio::test]
 async fn another_users_list_never_includes_my_tasks() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     let a1 = app.api_create_task(&alice.access, "alice one").await;
     let a2 = app.api_create_task(&alice.access, "alice two").await;
@@ -642,8 +622,7 @@ async fn another_users_list_never_includes_my_tasks() {
 
 #[tokio::test]
 async fn another_users_patch_and_delete_leave_my_task_unchanged() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     let res = create(
         &app,
@@ -675,8 +654,7 @@ async fn another_users_patch_and_delete_leave_my_task_unchanged() {
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_415() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let t = app.api_create_task(&user.access, "t").await;
 
     let plain = browser()
@@ -726,8 +704,7 @@ async fn a_body_that_is_not_json_is_415() {
 
 #[tokio::test]
 async fn a_body_over_64_kib_is_413() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = create(
         &app,
@@ -744,8 +721,7 @@ async fn a_body_over_64_kib_is_413() {
 
 #[tokio::test]
 async fn malformed_json_is_400() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     for raw in [
         r#"{"title": "#,
@@ -771,8 +747,7 @@ async fn malformed_json_is_400() {
 
 #[tokio::test]
 async fn non_utf8_json_bodies_are_refused_without_a_server_error() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = browser()
         .post(app.url("/api/tasks"))
@@ -789,8 +764,7 @@ async fn non_utf8_json_bodies_are_refused_without_a_server_error() {
 
 #[tokio::test]
 async fn an_unknown_api_path_is_a_json_not_found() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let authed = get(&app, &user.access, "/api/does-not-exist").await;
     let nested = get(&app, &user.access, "/api/tasks/a/b/c").await;
@@ -816,8 +790,7 @@ async fn an_unknown_api_path_is_a_json_not_found() {
 
 #[tokio::test]
 async fn unauthenticated_requests_are_401_with_a_bare_bearer_challenge() {
-    let app = spawn_app().await;
-    let user = app.api_signup("a@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let t = app.api_create_task(&user.access, "t").await;
     let task_path = format!("/api/tasks/{}", id_of(&t));
     let requests = [

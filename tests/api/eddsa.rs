@@ -3,7 +3,6 @@
 //! unknown and borrowed `kid`s, embedded keys, tampered key rows — plus
 //! rotation and a changed `JWT_SECRET` across real processes.
 
-
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -77,8 +76,7 @@ fn ed_token(header: Header, claims: &Value, key: &EncodingKey) -> String {
 
 #[tokio::test]
 async fn an_issued_token_is_eddsa_with_a_kid_the_jwks_publishes_and_verifies() {
-    let app = spawn_app().await;
-    let user = app.api_signup("ed@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let header = jwt_part(&user.access, 0);
     let kid = kid_of(&user.access);
@@ -161,8 +159,7 @@ async fn an_hs256_server_publishes_no_keys() {
 
 #[tokio::test]
 async fn algorithm_confusion_is_refused_both_ways() {
-    let app = spawn_app().await;
-    let user = app.api_signup("confused@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     assert_eq!(app.me_status(&user.access).await, StatusCode::OK, "control");
     let claims = fresh_claims(&user.access);
 
@@ -189,7 +186,11 @@ async fn algorithm_confusion_is_refused_both_ways() {
             json!({"alg":"HS256","typ":"JWT","kid":kid_of(&user.access)}),
         ] {
             let t = hmac_token(&header, &claims, &key);
-            assert_eq!(app.me_status(&t).await, StatusCode::UNAUTHORIZED, "{header}");
+            assert_eq!(
+                app.me_status(&t).await,
+                StatusCode::UNAUTHORIZED,
+                "{header}"
+            );
         }
     }
 
@@ -205,8 +206,7 @@ async fn algorithm_confusion_is_refused_both_ways() {
 
 #[tokio::test]
 async fn unknown_kids_borrowed_kids_embedded_keys_and_none_are_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("kids@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
     let (key, foreign_x) = foreign_key();
     let ours = kid_of(&user.access);
@@ -231,7 +231,11 @@ async fn unknown_kids_borrowed_kids_embedded_keys_and_none_are_refused() {
         ),
     ];
     for (what, token) in cases {
-        assert_eq!(app.me_status(&token).await, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(
+            app.me_status(&token).await,
+            StatusCode::UNAUTHORIZED,
+            "{what}"
+        );
     }
 
     // An embedded JWK naming the attacker's key, and a jku/x5u pointing at
@@ -263,7 +267,11 @@ async fn unknown_kids_borrowed_kids_embedded_keys_and_none_are_refused() {
         b64(br#"{"alg":"none","typ":"JWT"}"#),
         b64(&serde_json::to_vec(&claims).unwrap())
     );
-    assert_eq!(app.me_status(&none).await, StatusCode::UNAUTHORIZED, "alg none");
+    assert_eq!(
+        app.me_status(&none).await,
+        StatusCode::UNAUTHORIZED,
+        "alg none"
+    );
 }
 
 #[tokio::test]
@@ -285,8 +293,7 @@ async fn a_tampered_key_row_is_refused_and_the_server_signs_with_a_new_key() {
         || async { (app.me_status(&user.access).await == StatusCode::UNAUTHORIZED).then_some(()) },
     )
     .await;
-    let res = app.login("tamper@example.com", PASSWORD)
-        .await;
+    let res = app.login("tamper@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK, "sign-in still works");
     let fresh: Value = res.json().await.unwrap();
     let token = fresh["access_token"].as_str().unwrap();

@@ -2,7 +2,6 @@
 //! queued (real processes), `.eml` files when no relay is configured,
 //! `taskgate mail list`, and housekeeping of finished mail.
 
-
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;

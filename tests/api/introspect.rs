@@ -59,8 +59,7 @@ async fn raw(
 
 #[tokio::test]
 async fn only_a_pat_with_the_introspect_scope_may_introspect() {
-    let app = spawn_app().await;
-    let user = app.api_signup("resource-server@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, tasks_only) = app.api_create_pat(&user.access, &["tasks:write"]).await;
     let body = json!({ "token": user.access }).to_string();
 
@@ -96,8 +95,7 @@ async fn only_a_pat_with_the_introspect_scope_may_introspect() {
 
 #[tokio::test]
 async fn an_access_token_is_active_with_its_claims_until_its_session_ends() {
-    let app = spawn_app().await;
-    let user = app.api_signup("introspected@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, caller) = app.api_create_pat(&user.access, &["introspect"]).await;
     let other = app.api_signup("someone-else@example.com").await;
 
@@ -113,8 +111,7 @@ async fn an_access_token_is_active_with_its_claims_until_its_session_ends() {
         })
     );
 
-    let res = app.logout(&other.access)
-        .await;
+    let res = app.logout(&other.access).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         introspect(&app, &caller, &other.access).await,
@@ -130,8 +127,7 @@ async fn an_access_token_is_active_with_its_claims_until_its_session_ends() {
 
 #[tokio::test]
 async fn a_pat_is_active_with_its_scopes_until_revoked_or_expired() {
-    let app = spawn_app().await;
-    let user = app.api_signup("pat-introspected@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, caller) = app.api_create_pat(&user.access, &["introspect"]).await;
     let res = app
         .bearer(
@@ -192,8 +188,7 @@ async fn a_pat_is_active_with_its_scopes_until_revoked_or_expired() {
 
 #[tokio::test]
 async fn garbage_forgeries_and_tampered_tokens_are_inactive() {
-    let app = spawn_app().await;
-    let user = app.api_signup("garbage@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, caller) = app.api_create_pat(&user.access, &["introspect"]).await;
     // One character in the middle of the signature changed.
     let (signed, signature) = user.access.rsplit_once('.').unwrap();
@@ -229,8 +224,7 @@ async fn garbage_forgeries_and_tampered_tokens_are_inactive() {
 
 #[tokio::test]
 async fn a_deleted_users_tokens_are_inactive() {
-    let app = spawn_app().await;
-    let server = app.api_signup("introspecting-service@example.com").await;
+    let (app, server) = spawn_app().await.with_user().await;
     let (_, caller) = app.api_create_pat(&server.access, &["introspect"]).await;
     let leaving = app.api_signup("leaving@example.com").await;
     let (_, leaving_pat) = app.api_create_pat(&leaving.access, &["tasks:read"]).await;
@@ -259,8 +253,7 @@ async fn a_deleted_users_tokens_are_inactive() {
 
 #[tokio::test]
 async fn the_token_comes_as_json_or_a_form_and_a_missing_one_is_400() {
-    let app = spawn_app().await;
-    let user = app.api_signup("forms@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, caller) = app.api_create_pat(&user.access, &["introspect"]).await;
     let form = format!("token={}&token_type_hint=access_token", user.access);
 
@@ -312,8 +305,7 @@ async fn the_token_comes_as_json_or_a_form_and_a_missing_one_is_400() {
 
 #[tokio::test]
 async fn a_pat_in_a_cookie_cannot_introspect() {
-    let app = spawn_app().await;
-    let user = app.api_signup("cookie-caller@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, caller) = app.api_create_pat(&user.access, &["introspect"]).await;
 
     let res = browser()

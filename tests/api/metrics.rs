@@ -38,14 +38,11 @@ async fn metrics_are_served_on_their_own_listener_only() {
     })
     .await;
     let user = app.api_signup("metered@example.com").await;
-    let wrong = app.login("metered@example.com", "wrong password")
-        .await;
+    let wrong = app.login("metered@example.com", "wrong password").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let refreshed = app.refresh(&user.refresh)
-        .await;
+    let refreshed = app.refresh(&user.refresh).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
-    let replay = app.refresh(&user.refresh)
-        .await;
+    let replay = app.refresh(&user.refresh).await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
 
     let text = scrape(&app).await;

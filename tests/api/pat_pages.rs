@@ -253,8 +253,7 @@ async fn another_users_token_is_404_on_the_revoke_form() {
 
 #[tokio::test]
 async fn a_pat_cannot_open_or_use_the_tokens_page() {
-    let app = spawn_app().await;
-    let user = app.api_signup("page-pat@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, pat) = app
         .api_create_pat(&user.access, &["tasks:write", "introspect"])
         .await;

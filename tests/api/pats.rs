@@ -59,8 +59,7 @@ fn days_between(from: &Value, to: &Value) -> i64 {
 
 #[tokio::test]
 async fn a_session_creates_lists_and_revokes_tokens_and_the_secret_is_shown_once() {
-    let app = spawn_app().await;
-    let user = app.api_signup("pat-owner@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     let res = call(
         &app,
@@ -109,8 +108,7 @@ async fn a_session_creates_lists_and_revokes_tokens_and_the_secret_is_shown_once
 
 #[tokio::test]
 async fn token_requests_are_validated_field_by_field() {
-    let app = spawn_app().await;
-    let user = app.api_signup("pat-rules@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let cases = [
         (json!({ "scopes": ["tasks:read"] }), "name"),
         (json!({ "name": "", "scopes": ["tasks:read"] }), "name"),
@@ -211,8 +209,7 @@ async fn token_requests_are_validated_field_by_field() {
 
 #[tokio::test]
 async fn a_pat_works_on_tasks_within_its_scopes_and_on_me() {
-    let app = spawn_app().await;
-    let user = app.api_signup("scoped@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let task = app.api_create_task(&user.access, "existing").await;
     let task_path = format!("/api/tasks/{}", task["id"].as_str().unwrap());
     let (_, read) = app.api_create_pat(&user.access, &["tasks:read"]).await;
@@ -294,8 +291,7 @@ async fn a_pat_works_on_tasks_within_its_scopes_and_on_me() {
 
 #[tokio::test]
 async fn a_pat_sees_and_changes_only_its_owners_tasks() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice-pat@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob-pat@example.com").await;
     let secret = app.api_create_task(&alice.access, "alice's secret").await;
     app.api_create_task(&bob.access, "bob's own").await;
@@ -372,8 +368,7 @@ async fn a_pat_can_never_manage_tokens_sessions_the_password_or_the_account() {
     assert_eq!(list_tokens(&app, &user.access).await.len(), 1);
     let res = call(&app, Method::GET, "/api/auth/me", &user.access, None).await;
     assert_eq!(res.status(), StatusCode::OK, "the session was not revoked");
-    let res = app.login(&user.email, PASSWORD)
-        .await;
+    let res = app.login(&user.email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK, "the password was not changed");
     let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;
     assert_eq!(res.status(), StatusCode::OK, "the token still works");
@@ -381,8 +376,7 @@ async fn a_pat_can_never_manage_tokens_sessions_the_password_or_the_account() {
 
 #[tokio::test]
 async fn another_users_token_ids_are_404_and_their_tokens_keep_working() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice-ids@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let mallory = app.api_signup("mallory-ids@example.com").await;
     let (alices_id, alices_token) = app.api_create_pat(&alice.access, &["tasks:read"]).await;
     let (mallorys_id, _) = app.api_create_pat(&mallory.access, &["tasks:read"]).await;
@@ -422,8 +416,7 @@ async fn another_users_token_ids_are_404_and_their_tokens_keep_working() {
 
 #[tokio::test]
 async fn a_revoked_pat_is_refused_on_the_very_next_request() {
-    let app = spawn_app().await;
-    let user = app.api_signup("revoke-now@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (id, pat) = app.api_create_pat(&user.access, &["tasks:write"]).await;
     for _ in 0..3 {
         // Warm whatever the guard remembers about the token.
@@ -449,8 +442,7 @@ async fn a_revoked_pat_is_refused_on_the_very_next_request() {
 
 #[tokio::test]
 async fn forged_malformed_and_expired_pats_are_401_invalid_token() {
-    let app = spawn_app().await;
-    let user = app.api_signup("forger@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (id, real) = app.api_create_pat(&user.access, &["tasks:read"]).await;
 
     // One character of the random part changed: the checksum no longer matches.
@@ -485,8 +477,7 @@ async fn forged_malformed_and_expired_pats_are_401_invalid_token() {
 
 #[tokio::test]
 async fn a_pat_in_a_cookie_is_ignored() {
-    let app = spawn_app().await;
-    let user = app.api_signup("cookie-pat@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, pat) = app.api_create_pat(&user.access, &["tasks:write"]).await;
 
     for (method, path) in [(Method::GET, "/api/tasks"), (Method::GET, "/api/auth/me")] {
@@ -551,8 +542,7 @@ async fn a_cookie_session_manages_tokens_with_its_csrf_token() {
 
 #[tokio::test]
 async fn last_use_is_recorded_at_most_once_a_minute() {
-    let app = spawn_app().await;
-    let user = app.api_signup("last-used@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (id, pat) = app.api_create_pat(&user.access, &["tasks:read"]).await;
 
     call(&app, Method::GET, "/api/tasks", &pat, None).await;
@@ -575,8 +565,7 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
 
 #[tokio::test]
 async fn deleting_the_account_kills_its_pats_and_a_password_change_keeps_them() {
-    let app = spawn_app().await;
-    let user = app.api_signup("pat-lifecycle@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, pat) = app.api_create_pat(&user.access, &["tasks:read"]).await;
     let new_password = "a fresh and long passphrase";
 

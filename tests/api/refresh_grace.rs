@@ -26,16 +26,12 @@ fn refresh_of(body: &Value) -> String {
 }
 
 async fn me_ok(app: &TestApp, access: &str) -> bool {
-    app.me(access)
-        .await
-        .status()
-        == StatusCode::OK
+    app.me(access).await.status() == StatusCode::OK
 }
 
 #[tokio::test]
 async fn concurrent_presentations_within_the_grace_all_get_the_same_successor() {
-    let app = spawn_app().await;
-    let user = app.api_signup("tabs@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let tabs: Vec<_> = (0..6)
         .map(|_| {
             let (base, token) = (app.address.clone(), user.refresh.clone());
@@ -59,8 +55,7 @@ async fn concurrent_presentations_within_the_grace_all_get_the_same_successor() 
 
 #[tokio::test]
 async fn a_repeat_after_the_successor_was_used_is_reuse_and_revokes_the_session() {
-    let app = spawn_app().await;
-    let user = app.api_signup("moved-on@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (_, first) = refresh_at(&app.address, &user.refresh).await;
     let (status, second) = refresh_at(&app.address, &refresh_of(&first)).await;
     assert_eq!(status, StatusCode::OK);
@@ -102,8 +97,7 @@ async fn a_zero_grace_is_strict() {
 
 #[tokio::test]
 async fn two_tabs_loading_pages_with_an_expired_access_cookie_stay_signed_in() {
-    let app = spawn_app().await;
-    let user = app.api_signup("pages@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let cookie = format!("tg_refresh={}", user.refresh);
     let tabs: Vec<_> = (0..2)
         .map(|_| {

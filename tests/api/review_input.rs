@@ -86,8 +86,7 @@ async fn compressed_bodies_are_refused_with_415_and_memory_stays_flat() {
 
 #[tokio::test]
 async fn body_less_routes_refuse_bodies_that_are_not_json_or_too_big() {
-    let app = spawn_app().await;
-    let user = app.api_signup("nobody@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let task = app.api_create_task(&user.access, "keep me").await;
     let delete_path = format!("/api/tasks/{}", task["id"].as_str().unwrap());
     for (method, path) in [
@@ -255,8 +254,7 @@ async fn names_and_titles_refuse_control_characters_and_emails_refuse_invisible_
 
 #[tokio::test]
 async fn the_cli_escapes_what_it_prints() {
-    let app = spawn_app().await;
-    let user = app.api_signup("legacy@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     // A name stored before the rule existed.
     app.with_conn(|c| {
         use diesel::prelude::*;

@@ -143,8 +143,7 @@ async fn the_per_account_budget_follows_auth_rate_limit_per_min() {
     let open = spawn_app_with(|c| c.auth_rate_limit_per_min = 0).await;
     open.api_signup("open@example.com").await;
     for _ in 0..12 {
-        let res = open.login("open@example.com", "wrong")
-            .await;
+        let res = open.login("open@example.com", "wrong").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
 }
@@ -174,8 +173,7 @@ async fn a_recheck_flood_from_one_account_gets_503_at_once_and_others_still_sign
         .collect();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = Instant::now();
-    let res = app.login("bystander@example.com", PASSWORD)
-        .await;
+    let res = app.login("bystander@example.com", PASSWORD).await;
     let bystander = started.elapsed();
     let mut busy = 0;
     for task in flood {
@@ -214,8 +212,7 @@ async fn an_over_long_email_never_reaches_the_limiter() {
     let app = spawn_app_with(|c| c.auth_rate_limit_per_min = 1000).await;
     let long = format!("{}@example.com", "a".repeat(60 * 1024));
     for _ in 0..20 {
-        let res = app.login(&long, "x")
-            .await;
+        let res = app.login(&long, "x").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     // Only the address's bucket was written: no bucket per (over-long) account.
@@ -230,8 +227,7 @@ async fn refresh_token_rows_stay_bounded_however_often_a_session_rotates() {
     let mut refresh = user.refresh.clone();
     let mut used = Vec::new();
     for _ in 0..30 {
-        let res = app.refresh(&refresh)
-            .await;
+        let res = app.refresh(&refresh).await;
         assert_eq!(res.status(), StatusCode::OK);
         used.push(refresh);
         refresh = res.json::<serde_json::Value>().await.unwrap()["refresh_token"]
@@ -242,11 +238,9 @@ async fn refresh_token_rows_stay_bounded_however_often_a_session_rotates() {
     let rows: i64 = app.with_conn(|c| refresh_tokens::table.count().get_result(c).unwrap());
     assert!(rows <= 9, "{rows} rows for one session after 30 rotations");
     // Reuse of a recent token is still detected (the session is revoked).
-    let replay = app.refresh(&used.last().unwrap())
-        .await;
+    let replay = app.refresh(&used.last().unwrap()).await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
-    let after = app.refresh(&refresh)
-        .await;
+    let after = app.refresh(&refresh).await;
     assert_eq!(
         after.status(),
         StatusCode::UNAUTHORIZED,

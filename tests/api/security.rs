@@ -17,8 +17,7 @@ async fn timed_login(
     password: &str,
 ) -> (Duration, StatusCode, String, Vec<(String, String)>) {
     let started = Instant::now();
-    let res = app.login(&email, &password)
-        .await;
+    let res = app.login(&email, &password).await;
     let elapsed = started.elapsed();
     let status = res.status();
     let mut headers: Vec<(String, String)> = res
@@ -90,8 +89,7 @@ async fn a_session_unused_for_the_idle_limit_dies_but_steady_use_keeps_it_alive(
         StatusCode::UNAUTHORIZED,
         "idle for longer than 3 s: dead"
     );
-    let refresh = app.refresh(&user.refresh)
-        .await;
+    let refresh = app.refresh(&user.refresh).await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -104,8 +102,7 @@ async fn a_session_dies_at_its_absolute_end_even_while_in_use() {
     let started = Instant::now();
     while started.elapsed() < Duration::from_millis(3500) {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let res = app.refresh(&refresh)
-            .await;
+        let res = app.refresh(&refresh).await;
         if res.status() != StatusCode::OK {
             break;
         }
@@ -119,8 +116,7 @@ async fn a_session_dies_at_its_absolute_end_even_while_in_use() {
         "the session ended too early"
     );
     assert_eq!(app.me_status(&user.access).await, StatusCode::UNAUTHORIZED);
-    let res = app.refresh(&refresh)
-        .await;
+    let res = app.refresh(&refresh).await;
     assert_eq!(
         res.status(),
         StatusCode::UNAUTHORIZED,
@@ -189,8 +185,7 @@ fn samples<S: Strategy>(strategy: S, n: usize) -> Vec<S::Value> {
 
 #[tokio::test]
 async fn hostile_task_text_is_stored_byte_for_byte_or_refused_with_422() {
-    let app = spawn_app().await;
-    let user = app.api_signup("fuzz@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     for (title, description) in samples((hostile_text(), hostile_text()), 150) {
         let body = json!({ "title": title, "description": description });
         let res = app
@@ -237,8 +232,7 @@ async fn hostile_task_text_is_stored_byte_for_byte_or_refused_with_422() {
 
 #[tokio::test]
 async fn hostile_bytes_queries_forms_and_headers_never_get_a_5xx() {
-    let app = spawn_app().await;
-    let user = app.api_signup("bytes@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let client = browser();
     let bodies = samples(proptest::collection::vec(any::<u8>(), 0..300), 60);
     let texts = samples(hostile_text(), 60);
@@ -385,8 +379,7 @@ async fn a_weaker_stored_hash_is_rehashed_at_contract_strength_on_the_next_login
     }
     assert!(stored_hash(&pool).starts_with("$argon2id$v=19$m=4096,t=1,p=1$"));
 
-    let res = app.login("legacy@example.com", PASSWORD)
-        .await;
+    let res = app.login("legacy@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
     let upgraded = stored_hash(&pool);
     assert!(
@@ -394,7 +387,6 @@ async fn a_weaker_stored_hash_is_rehashed_at_contract_strength_on_the_next_login
         "{upgraded}"
     );
     // The upgraded hash still verifies: log in again.
-    let again = app.login("legacy@example.com", PASSWORD)
-        .await;
+    let again = app.login("legacy@example.com", PASSWORD).await;
     assert_eq!(again.status(), StatusCode::OK);
 }

@@ -160,8 +160,7 @@ async fn an_issued_access_token_is_an_hs256_jwt_with_exactly_the_contract_claims
 async fn each_issued_token_has_its_own_jti() {
     let app = spawn_app().await;
     let user = app.api_signup("jti@example.com").await;
-    let res = app.login("jti@example.com", PASSWORD)
-        .await;
+    let res = app.login("jti@example.com", PASSWORD).await;
     let second: Value = res.json().await.unwrap();
 
     let a = decode_segment(&user.access, 1);
@@ -175,8 +174,7 @@ async fn each_issued_token_has_its_own_jti() {
 async fn a_correctly_forged_token_with_the_real_secret_is_accepted() {
     // Control for every test below: the forging helpers produce tokens the
     // server accepts, so a refusal there is caused by the one thing changed.
-    let app = spawn_app().await;
-    let user = app.api_signup("control@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
 
     let manual = hs256(&claims);
@@ -197,8 +195,7 @@ async fn a_correctly_forged_token_with_the_real_secret_is_accepted() {
 
 #[tokio::test]
 async fn alg_none_tokens_are_refused_in_every_capitalization() {
-    let app = spawn_app().await;
-    let user = app.api_signup("none@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
     let real_sig = user.access.rsplit_once('.').unwrap().1.to_owned();
 
@@ -228,8 +225,7 @@ async fn alg_none_tokens_are_refused_in_every_capitalization() {
 
 #[tokio::test]
 async fn a_token_with_its_signature_stripped_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("strip@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (signing_input, _) = user.access.rsplit_once('.').unwrap();
 
     assert_refused(&app, &format!("{signing_input}."), "empty signature").await;
@@ -246,8 +242,7 @@ async fn a_token_with_its_signature_stripped_is_refused() {
 
 #[tokio::test]
 async fn a_token_signed_with_another_key_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("key@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
 
     let manual = forge(
@@ -276,8 +271,7 @@ async fn a_token_signed_with_another_key_is_refused() {
 
 #[tokio::test]
 async fn hs384_and_hs512_tokens_signed_with_the_right_secret_are_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("algs@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
     let key = EncodingKey::from_secret(TEST_SECRET.as_bytes());
 
@@ -301,8 +295,7 @@ async fn hs384_and_hs512_tokens_signed_with_the_right_secret_are_refused() {
 #[tokio::test]
 async fn asymmetric_algorithm_headers_with_the_secret_as_key_are_refused() {
     // Algorithm confusion: an RS/ES/PS header over an HMAC made with our secret.
-    let app = spawn_app().await;
-    let user = app.api_signup("confuse@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
 
     for alg in ["RS256", "ES256", "PS256", "EdDSA", "HS1", "hs256"] {
@@ -323,8 +316,7 @@ async fn asymmetric_algorithm_headers_with_the_secret_as_key_are_refused() {
 
 #[tokio::test]
 async fn a_token_expired_beyond_the_30_second_leeway_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("exp@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     for age in [35, 120, 86_400] {
         let mut claims = fresh_claims(&user.access);
@@ -338,8 +330,7 @@ async fn a_token_expired_beyond_the_30_second_leeway_is_refused() {
 
 #[tokio::test]
 async fn a_token_expired_by_only_10_seconds_is_accepted_within_the_leeway() {
-    let app = spawn_app().await;
-    let user = app.api_signup("leeway@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let mut claims = fresh_claims(&user.access);
     claims["iat"] = json!(now() - 910);
     claims["nbf"] = json!(now() - 910);
@@ -350,8 +341,7 @@ async fn a_token_expired_by_only_10_seconds_is_accepted_within_the_leeway() {
 
 #[tokio::test]
 async fn a_token_not_valid_until_60_seconds_from_now_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("nbf@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let mut claims = fresh_claims(&user.access);
     claims["nbf"] = json!(now() + 60);
     claims["exp"] = json!(now() + 960);
@@ -361,8 +351,7 @@ async fn a_token_not_valid_until_60_seconds_from_now_is_refused() {
 
 #[tokio::test]
 async fn tokens_missing_exp_or_nbf_are_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("missing@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     for claim in ["exp", "nbf"] {
         let mut claims = fresh_claims(&user.access);
@@ -388,8 +377,7 @@ async fn tokens_missing_exp_or_nbf_are_refused() {
 
 #[tokio::test]
 async fn tokens_with_a_wrong_or_missing_issuer_or_audience_are_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("issaud@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let cases = [
         ("iss", Some(json!("evil"))),
         ("iss", Some(json!("Taskgate"))),
@@ -416,8 +404,7 @@ async fn tokens_with_a_wrong_or_missing_issuer_or_audience_are_refused() {
 
 #[tokio::test]
 async fn a_tampered_payload_naming_another_user_is_refused() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     app.api_create_task(&bob.access, "bob's secret").await;
     let (header, rest) = alice.access.split_once('.').unwrap();
@@ -437,8 +424,7 @@ async fn a_tampered_payload_naming_another_user_is_refused() {
 
 #[tokio::test]
 async fn a_validly_signed_token_with_an_unknown_session_id_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("sid@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     for sid in [
         json!(uuid::Uuid::new_v4().to_string()),
@@ -458,8 +444,7 @@ async fn a_validly_signed_token_with_an_unknown_session_id_is_refused() {
 
 #[tokio::test]
 async fn a_validly_signed_token_pairing_one_users_id_with_another_users_session_is_refused() {
-    let app = spawn_app().await;
-    let alice = app.api_signup("alice@example.com").await;
+    let (app, alice) = spawn_app().await.with_user().await;
     let bob = app.api_signup("bob@example.com").await;
     let mut claims = fresh_claims(&alice.access);
     claims["sid"] = decode_segment(&bob.access, 1)["sid"].clone();
@@ -469,8 +454,7 @@ async fn a_validly_signed_token_pairing_one_users_id_with_another_users_session_
 
 #[tokio::test]
 async fn a_validly_signed_token_with_an_unknown_or_missing_subject_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("sub@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     for sub in [
         Some(json!(uuid::Uuid::new_v4().to_string())),
@@ -492,8 +476,7 @@ async fn a_validly_signed_token_with_an_unknown_or_missing_subject_is_refused() 
 
 #[tokio::test]
 async fn tokens_of_a_deleted_user_are_refused_even_when_freshly_signed() {
-    let app = spawn_app().await;
-    let user = app.api_signup("gone@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
     let res = app
         .bearer(
@@ -519,8 +502,7 @@ async fn tokens_of_a_deleted_user_are_refused_even_when_freshly_signed() {
 
 #[tokio::test]
 async fn a_huge_token_is_refused_without_a_server_error() {
-    let app = spawn_app().await;
-    let user = app.api_signup("huge@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let mut claims = fresh_claims(&user.access);
     // Padding chosen so the whole token, base64 and all, is about 100 KB.
     claims["pad"] = json!("A".repeat(74 * 1024));
@@ -539,8 +521,7 @@ async fn a_huge_token_is_refused_without_a_server_error() {
 
 #[tokio::test]
 async fn tokens_with_non_base64_or_malformed_segments_are_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("junk@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let (h, rest) = user.access.split_once('.').unwrap();
     let (p, s) = rest.split_once('.').unwrap();
     let junk = [
@@ -586,8 +567,7 @@ async fn a_bearer_header_with_non_ascii_bytes_is_refused_without_a_server_error(
 
 #[tokio::test]
 async fn a_typ_other_than_jwt_is_refused() {
-    let app = spawn_app().await;
-    let user = app.api_signup("typ@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
 
     for typ in ["JWS", "JOSE", "at+jwt", "none", ""] {
@@ -604,8 +584,7 @@ async fn a_typ_other_than_jwt_is_refused() {
 
 #[tokio::test]
 async fn key_source_headers_never_make_another_key_acceptable() {
-    let app = spawn_app().await;
-    let user = app.api_signup("jku@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let claims = fresh_claims(&user.access);
     let jwk = json!({
         "kty": "oct",
@@ -638,16 +617,14 @@ async fn key_source_headers_never_make_another_key_acceptable() {
 
 #[tokio::test]
 async fn a_refresh_token_is_not_accepted_as_an_access_token() {
-    let app = spawn_app().await;
-    let user = app.api_signup("swap@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
 
     assert_refused(&app, &user.refresh, "refresh token as bearer").await;
 }
 
 #[tokio::test]
 async fn forged_tokens_are_refused_on_task_routes_too() {
-    let app = spawn_app().await;
-    let user = app.api_signup("routes@example.com").await;
+    let (app, user) = spawn_app().await.with_user().await;
     let task = app.api_create_task(&user.access, "target").await;
     let task_path = format!("/api/tasks/{}", task["id"].as_str().unwrap());
     let claims = fresh_claims(&user.access);
@@ -690,8 +667,7 @@ async fn forged_tokens_are_refused_on_task_routes_too() {
 
 #[tokio::test]
 async fn a_payload_with_duplicate_claims_is_refused_even_when_correctly_signed() {
-    let app = spawn_app().await;
-    let victim = app.api_signup("dup-victim@example.com").await;
+    let (app, victim) = spawn_app().await.with_user().await;
     let attacker = app.api_signup("dup-attacker@example.com").await;
     let c = fresh_claims(&attacker.access);
     let victim_sub = decode_segment(&victim.access, 1)["sub"].clone();

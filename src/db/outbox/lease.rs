@@ -158,4 +158,3 @@ pub fn give_up_exhausted(
     ))
     .execute(conn)
 }
-

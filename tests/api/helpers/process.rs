@@ -126,8 +126,16 @@ impl Launch {
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
-        drain(child.stdout.take().expect("stdout piped"), stdout.clone(), None);
-        drain(child.stderr.take().expect("stderr piped"), logs.clone(), Some(tx));
+        drain(
+            child.stdout.take().expect("stdout piped"),
+            stdout.clone(),
+            None,
+        );
+        drain(
+            child.stderr.take().expect("stderr piped"),
+            logs.clone(),
+            Some(tx),
+        );
         let deadline = Instant::now() + START_TIMEOUT;
         let port = loop {
             if let Ok(port) = rx.recv_timeout(Duration::from_millis(100)) {
@@ -165,7 +173,10 @@ fn drain(
         use std::io::BufRead;
         for line in std::io::BufReader::new(from).lines().map_while(Result::ok) {
             if let (Some(tx), Ok(v)) = (&port, serde_json::from_str::<Value>(&line)) {
-                if let Some(p) = v["fields"]["port"].as_u64().and_then(|p| u16::try_from(p).ok()) {
+                if let Some(p) = v["fields"]["port"]
+                    .as_u64()
+                    .and_then(|p| u16::try_from(p).ok())
+                {
                     let _ = tx.send(p);
                 }
             }

@@ -72,4 +72,3 @@ macro_rules! families {
     )*};
 }
 pub(crate) use {error_responses, families};
-

@@ -51,4 +51,3 @@ pub struct CsrfHeader(
     #[param(nullable = false)]
     pub Option<String>,
 );
-
