@@ -1,9 +1,6 @@
 //! One connection type for both engines (Diesel's `MultiConnection`), and an
 //! r2d2 manager that picks the engine from the URL and reports the real error.
 
-use std::ffi::{c_char, c_int};
-use std::sync::Once;
-
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
@@ -25,51 +22,64 @@ const SQLITE_PER_CONNECTION: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = FULL;";
 
-/// Process-wide SQLite settings that no PRAGMA reaches, applied once before
-/// the first connection opens:
-///
-/// - the query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) on
-///   every connection. Without it SQLite marks a statement whose plan *might*
-///   depend on a bound value (any `LIMIT ?`, so every Diesel `.first()` and
-///   every page of tasks) to be re-compiled on its next run after a re-bind,
-///   which defeats Diesel's prepared-statement cache: each such query was
-///   parsed and planned again on every request. Our plans never depend on the
-///   values (no `LIKE ?`, no `ANALYZE` statistics), so the results are the same;
-/// - no memory statistics (`SQLITE_CONFIG_MEMSTATUS`): they put every SQLite
-///   allocation, in every thread, behind one global mutex.
-pub fn configure_sqlite_once() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `sqlite3_config` is called before any connection exists
-        // (if one already does, it returns SQLITE_MISUSE and changes nothing),
-        // with MEMSTATUS's one int argument. `sqlite3_auto_extension` receives
-        // a function with exactly the signature it declares, which lives for
-        // the whole process.
+/// The only `unsafe` in the crate (`unsafe_code` is denied everywhere else):
+/// two calls into SQLite's C API that no PRAGMA can replace.
+#[expect(
+    unsafe_code,
+    reason = "SQLite's process-wide configuration is only reachable through its C API"
+)]
+mod sqlite_ffi {
+    use std::ffi::{c_char, c_int};
+    use std::sync::Once;
+
+    /// Process-wide SQLite settings that no PRAGMA reaches, applied once before
+    /// the first connection opens:
+    ///
+    /// - the query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) on
+    ///   every connection. Without it SQLite marks a statement whose plan *might*
+    ///   depend on a bound value (any `LIMIT ?`, so every Diesel `.first()` and
+    ///   every page of tasks) to be re-compiled on its next run after a re-bind,
+    ///   which defeats Diesel's prepared-statement cache: each such query was
+    ///   parsed and planned again on every request. Our plans never depend on the
+    ///   values (no `LIKE ?`, no `ANALYZE` statistics), so the results are the same;
+    /// - no memory statistics (`SQLITE_CONFIG_MEMSTATUS`): they put every SQLite
+    ///   allocation, in every thread, behind one global mutex.
+    pub fn configure_sqlite_once() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: `sqlite3_config` is called before any connection exists
+            // (if one already does, it returns SQLITE_MISUSE and changes nothing),
+            // with MEMSTATUS's one int argument. `sqlite3_auto_extension` receives
+            // a function with exactly the signature it declares, which lives for
+            // the whole process.
+            unsafe {
+                libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as c_int);
+                libsqlite3_sys::sqlite3_auto_extension(Some(on_sqlite_open));
+            }
+        });
+    }
+
+    /// Called by SQLite for every connection it opens in this process.
+    unsafe extern "C" fn on_sqlite_open(
+        db: *mut libsqlite3_sys::sqlite3,
+        _err: *mut *mut c_char,
+        _api: *const libsqlite3_sys::sqlite3_api_routines,
+    ) -> c_int {
+        // SAFETY: `db` is the connection being opened. ENABLE_QPSG takes an int
+        // (1 = on) and an int pointer for the new setting, which may be null.
         unsafe {
-            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as c_int);
-            libsqlite3_sys::sqlite3_auto_extension(Some(on_sqlite_open));
+            libsqlite3_sys::sqlite3_db_config(
+                db,
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                1 as c_int,
+                std::ptr::null_mut::<c_int>(),
+            );
         }
-    });
+        libsqlite3_sys::SQLITE_OK
+    }
 }
 
-/// Called by SQLite for every connection it opens in this process.
-unsafe extern "C" fn on_sqlite_open(
-    db: *mut libsqlite3_sys::sqlite3,
-    _err: *mut *mut c_char,
-    _api: *const libsqlite3_sys::sqlite3_api_routines,
-) -> c_int {
-    // SAFETY: `db` is the connection being opened. ENABLE_QPSG takes an int
-    // (1 = on) and an int pointer for the new setting, which may be null.
-    unsafe {
-        libsqlite3_sys::sqlite3_db_config(
-            db,
-            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as c_int,
-            std::ptr::null_mut::<c_int>(),
-        );
-    }
-    libsqlite3_sys::SQLITE_OK
-}
+pub use sqlite_ffi::configure_sqlite_once;
 
 /// A pooled connection plus what we learned about it while using it: after
 /// a connection-level failure (the server restarted, say) it is marked broken

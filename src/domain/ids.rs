@@ -40,9 +40,10 @@ macro_rules! uuid_id {
 
 uuid_id!(
     /// The id of a signed-in user. Handlers get one only from the auth guard
-    /// (`auth::guard`), and every task query requires one: that is how queries
-    /// are always scoped to their owner. Parsing is crate-private so handlers
-    /// cannot mint one from request input.
+    /// (`Authenticated::user_id()`; only the guard can make an `Authenticated`),
+    /// and every task query requires one: that is how queries are always
+    /// scoped to their owner. Parsing is crate-private: nothing outside the
+    /// crate makes one from text.
     UserId,
     Uuid::new_v4(),
     pub(crate)

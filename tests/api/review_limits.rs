@@ -238,7 +238,7 @@ async fn refresh_token_rows_stay_bounded_however_often_a_session_rotates() {
     let rows: i64 = app.with_conn(|c| refresh_tokens::table.count().get_result(c).unwrap());
     assert!(rows <= 9, "{rows} rows for one session after 30 rotations");
     // Reuse of a recent token is still detected (the session is revoked).
-    let replay = app.refresh(&used.last().unwrap()).await;
+    let replay = app.refresh(used.last().unwrap()).await;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
     let after = app.refresh(&refresh).await;
     assert_eq!(

@@ -17,7 +17,7 @@ async fn timed_login(
     password: &str,
 ) -> (Duration, StatusCode, String, Vec<(String, String)>) {
     let started = Instant::now();
-    let res = app.login(&email, &password).await;
+    let res = app.login(email, password).await;
     let elapsed = started.elapsed();
     let status = res.status();
     let mut headers: Vec<(String, String)> = res

@@ -36,7 +36,6 @@ pub struct AccountCreated {
 /// The 201 answer: a token pair, or (`REQUIRE_VERIFIED_EMAIL`) the account alone.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)] // `Tokens` is written by `token_response`
 pub enum SignupResponse {
     Tokens(TokenResponse),
     VerifyFirst(AccountCreated),

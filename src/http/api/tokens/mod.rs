@@ -44,7 +44,6 @@ pub fn pat_scheme() -> SecurityScheme {
 /// A scope a personal access token can have.
 #[derive(Serialize, ToSchema)]
 #[schema(as = TokenScope)]
-#[allow(dead_code)]
 pub enum ScopeName {
     /// `GET /api/tasks…`.
     #[serde(rename = "tasks:read")]
