@@ -1,4 +1,4 @@
-//! Micro-benchmarks of the request guard (issue 5):
+//! Micro-benchmarks of the request guard (BENCHMARKS.md):
 //!
 //! - `verify`: access-token verification alone (HS256 signature + strict claims);
 //! - `check_access_warm`: the full guard, verification plus the session check,

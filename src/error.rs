@@ -83,7 +83,7 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Fault(#[from] Fault),
-    // Email links and verification (contract section 8).
+    // Email links and verification.
     /// A mailed link's token that is used, expired, superseded or unknown (400).
     #[error("this link is no longer valid; ask for a new one")]
     InvalidToken,

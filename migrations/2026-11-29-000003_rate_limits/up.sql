@@ -1,5 +1,5 @@
--- Rate-limit buckets shared by every process on this database (CONTRACT
--- sections 5 and 10). One row per GCRA bucket:
+-- Rate-limit buckets shared by every process on this database (README,
+-- "Rate limits"). One row per GCRA bucket:
 --   bucket: SHA-256 hex of the limited key ("ip:…", "account:…"), so an
 --           attacker's long or odd keys cost 64 characters each, no more;
 --   tat:    theoretical arrival time, unix microseconds. A row whose tat has

@@ -1,4 +1,4 @@
--- Mail leaves through this table (contract section 8): a request only inserts a
+-- Mail leaves through this table: a request only inserts a
 -- row; a background worker claims due rows, delivers them and records the outcome.
 -- body_sealed holds the text body encrypted by the application (it may carry a
 -- link with a token) and is set to NULL once the message is sent or given up.

@@ -1,4 +1,4 @@
--- Personal access tokens (contract section 7): long-lived, scoped credentials
+-- Personal access tokens: long-lived, scoped credentials
 -- for scripts. Only the SHA-256 of the token is stored (the token carries 256
 -- random bits, so a fast hash is enough). A revoked token keeps its row
 -- (revoked_at set) for 30 days, so presenting it is logged as use after

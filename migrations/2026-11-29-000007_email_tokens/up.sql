@@ -1,4 +1,4 @@
--- Single-use links sent by mail (contract section 8): verify an address,
+-- Single-use links sent by mail: verify an address,
 -- reset a password, confirm an email change. Only a SHA-256 hash of each
 -- token is stored. A token is bound to one user and one purpose (and, for a
 -- change, to the new address and the session that asked for it); used_at is

@@ -1,4 +1,4 @@
-//! Brute-force limits on sign-in and sign-up (CONTRACT.md sections 5 and 10),
+//! Brute-force limits on sign-in and sign-up (README, "Rate limits"),
 //! counted in the database so every process that shares it enforces one
 //! budget: N processes allow each budget once, not N times.
 //!

@@ -112,7 +112,7 @@ pub fn list_all(conn: &mut AnyConnection) -> QueryResult<Vec<User>> {
         .load(conn)
 }
 
-// Email links (contract section 8).
+// Email links.
 
 /// Records that the owner proved the address (a verification or reset link).
 pub fn mark_email_verified(conn: &mut AnyConnection, id: UserId) -> QueryResult<()> {

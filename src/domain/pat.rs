@@ -1,5 +1,5 @@
 //! A personal access token's validated request: its name, its scopes and its
-//! lifetime (contract section 7). The token itself is made in `auth::pat_token`.
+//! lifetime. The token itself is made in `auth::pat_token`.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -94,7 +94,7 @@ impl From<AccessError> for AppError {
     }
 }
 
-// Email: verification, reset, email change (contract section 8).
+// Email: verification, reset, email change.
 
 impl From<VerifyEmailError> for AppError {
     fn from(e: VerifyEmailError) -> Self {

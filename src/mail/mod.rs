@@ -1,4 +1,4 @@
-//! Outgoing mail (contract section 8): what each message says (`compose`),
+//! Outgoing mail: what each message says (`compose`),
 //! where it goes (`settings`, `transport`), and how it gets there (`queue`
 //! and `worker`: requests only enqueue; a background worker delivers, retries
 //! with backoff and survives restarts).
@@ -125,7 +125,7 @@ impl MailKind {
         }
     }
 
-    /// How long the link in this kind of mail works (contract section 8); the
+    /// How long the link in this kind of mail works (README, "Email"); the
     /// token store should use the same numbers the mail states.
     pub fn link_lifetime(self) -> Option<Duration> {
         match self {

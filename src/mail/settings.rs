@@ -1,5 +1,5 @@
-//! Where mail goes, from `SMTP_URL`, `MAIL_DIR` and `MAIL_FROM` (contract
-//! section 1). Bad input is refused at start with one line naming the
+//! Where mail goes, from `SMTP_URL`, `MAIL_DIR` and `MAIL_FROM` (README,
+//! "Configuration"). Bad input is refused at start with one line naming the
 //! variable; the SMTP password never appears in `Debug` or in an error.
 
 use std::fmt;

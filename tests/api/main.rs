@@ -33,7 +33,7 @@ mod smoke;
 mod smtp_sink;
 mod token_attacks;
 mod verifiers;
-// Personal access tokens and introspection (issues 11, 12).
+// Personal access tokens and introspection.
 mod introspect;
 mod pat_cli;
 mod pat_pages;

@@ -1,4 +1,4 @@
-//! Personal access tokens over HTTP (contract section 7): the API that makes
+//! Personal access tokens over HTTP: the API that makes
 //! them, what they may and may never do, isolation between users, and
 //! revocation — each tested by attacking it.
 

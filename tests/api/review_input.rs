@@ -1,4 +1,4 @@
-//! Regressions of the security review (issue 9) about input: compressed and
+//! Regressions of the security review about input: compressed and
 //! trickling bodies, body-less routes, malformed JSON, body-less forms,
 //! control and invisible characters, log injection, `.env` lookup and
 //! configuration messages.

@@ -1,4 +1,4 @@
-//! Regressions of the security review (issue 9) about budgets and growth:
+//! Regressions of the security review about budgets and growth:
 //! password re-checks count like sign-ins, the hashing queue is bounded, the
 //! per-account budget follows AUTH_RATE_LIMIT_PER_MIN, over-long emails never
 //! reach the limiter, refresh-token rows stay bounded, and a write racing an

@@ -24,7 +24,7 @@ pub use reauth::ReauthError;
 pub use refresh::{refresh, RefreshError};
 pub use signup::{create_account, signup, Signup, SignupError, SignupOutcome};
 
-// Email: verification, forgot/reset, email change (contract section 8).
+// Email: verification, forgot/reset, email change.
 mod confirm_email;
 mod detached;
 mod email_change;

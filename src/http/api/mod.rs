@@ -65,7 +65,7 @@ api_routes! {
     "/tasks" { GET => tasks::list_tasks, POST => tasks::create_task }
     "/tasks/{id}" { GET => tasks::get_task, PATCH => tasks::update_task, DELETE => tasks::delete_task }
     "/openapi.json" { GET => openapi::openapi_json }
-    // Email: verification, forgot/reset, email change (contract section 8).
+    // Email: verification, forgot/reset, email change.
     "/auth/email/verify" [wrap from_fn(throttle::auth_attempts)] { POST => email::verify::verify_email }
     "/auth/email/verify/resend" [wrap from_fn(throttle::auth_attempts)] { POST => email::resend::resend_verification }
     "/auth/password/forgot" [wrap from_fn(throttle::auth_attempts)] { POST => email::forgot::forgot_password }

@@ -1,4 +1,4 @@
-//! The email endpoints (contract section 8): verification, forgot/reset,
+//! The email endpoints: verification, forgot/reset,
 //! email change. Every one counts against the per-IP limit on auth attempts
 //! (see the route table); token endpoints answer a used, expired,
 //! superseded or unknown token with 400 `invalid_token`.

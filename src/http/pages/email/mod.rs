@@ -1,4 +1,4 @@
-//! The email pages (contract section 8): forgot password, reset, verify,
+//! The email pages: forgot password, reset, verify,
 //! resend, change the address, confirm the change.
 //!
 //! Pages opened from a mailed link carry its token in their URL, so they
