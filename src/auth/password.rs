@@ -3,10 +3,11 @@
 //! hash so an unknown email costs as much time as a wrong password.
 //!
 //! The working memory is allocated once per permit and reused: a finished hash
-//! hands its 19 MiB to the next one. Allocating it for every hash cost ~5 ms of
-//! page faults per login, and glibc kept the freed blocks in per-thread arenas,
+//! hands its 19 MiB to the next one. Allocating it for every hash cost page
+//! faults on every login, and glibc kept the freed blocks in per-thread arenas,
 //! so a burst of logins spread over the blocking pool's threads grew the
-//! process past 1 GiB. Now it holds at most `max_concurrent` × 19 MiB.
+//! process far beyond its working set (BENCHMARKS.md has the figures). Now it
+//! holds at most `max_concurrent` × 19 MiB.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,8 +28,8 @@ const P_COST: u32 = 1;
 const OUTPUT_LEN: usize = 32;
 
 /// Hashes allowed to wait for a permit, per permit: beyond this, callers get
-/// 503 at once instead of queueing without end (at ~30 ms a hash, the last in
-/// line waits about half a second).
+/// 503 at once instead of queueing without end (the last in line waits for
+/// this many hashes).
 const QUEUE_PER_PERMIT: usize = 16;
 
 fn params() -> Result<Params, Fault> {
@@ -70,8 +71,8 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    /// Builds the hasher; computes the dummy hash once (about 20 ms), in
-    /// memory that is freed again, so an idle server stays small.
+    /// Builds the hasher; computes the dummy hash once, in memory that is
+    /// freed again, so an idle server stays small.
     pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
         let dummy = hash_now("taskgate dummy password for timing")
             .context("cannot compute the dummy hash")?;

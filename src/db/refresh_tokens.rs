@@ -216,11 +216,3 @@ fn prune_used(conn: &mut AnyConnection, session_id: SessionId) -> QueryResult<us
     )
     .execute(conn)
 }
-
-/// How many tokens a session has stored (tests and the CLI).
-pub fn count_for(conn: &mut AnyConnection, session_id: SessionId) -> QueryResult<i64> {
-    refresh_tokens::table
-        .filter(refresh_tokens::session_id.eq(session_id))
-        .count()
-        .get_result(conn)
-}

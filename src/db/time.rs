@@ -12,8 +12,8 @@ use super::connection::{MultiBackend, MultiRawValue};
 /// A `TIMESTAMP` column read the way Diesel reads it, only faster on SQLite.
 ///
 /// SQLite keeps timestamps as text. Diesel parses it by trying chrono format
-/// strings, which re-reads the format on every value: a page of 20 tasks spent
-/// ~6 % of its CPU there. Text in the shape we write (`YYYY-MM-DD HH:MM:SS`
+/// strings, which re-reads the format on every value: a visible share of a
+/// task page's CPU (BENCHMARKS.md). Text in the shape we write (`YYYY-MM-DD HH:MM:SS`
 /// with an optional fraction) is parsed directly; anything else goes to
 /// Diesel's own parser, so every value reads exactly as before.
 #[derive(diesel::deserialize::FromSqlRow)]

@@ -1,7 +1,8 @@
 //! Per-thread memory of EdDSA tokens that passed a full verification.
 //!
-//! An Ed25519 check costs ~40–50 µs, twenty times an HS256 one, and the same
-//! token comes back on every request of its client. An entry is keyed on the
+//! An Ed25519 check costs an order of magnitude more than an HS256 one
+//! (BENCHMARKS.md), and the same token comes back on every request of its
+//! client. An entry is keyed on the
 //! whole token text and answers only until the token's own `exp` plus the
 //! leeway the full check allows, so a hit never accepts a token that a full
 //! check would refuse: the signature of those exact bytes was verified, the

@@ -9,6 +9,7 @@ mod smtp_sink;
 #[path = "../../../tests/api/helpers/database.rs"]
 mod test_database;
 
+mod shared_outbox;
 mod transport;
 mod worker;
 
