@@ -323,10 +323,7 @@ mod tests {
     /// A fresh, migrated database: PostgreSQL when `TEST_DATABASE_URL` is set
     /// (a new database on that server), otherwise a SQLite file in `dir`.
     fn fresh_config(dir: &tempfile::TempDir) -> Config {
-        let url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(base) if !base.is_empty() => fresh_postgres_database(&base),
-            _ => dir.path().join("limits.db").display().to_string(),
-        };
+        let url = crate::db::test_database::fresh_database_in(dir.path(), "limits.db");
         let vars = HashMap::from([
             ("DATABASE_URL", url),
             (
@@ -337,17 +334,6 @@ mod tests {
         let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
         db::run_migrations(&db::build_pool(&config).unwrap()).unwrap();
         config
-    }
-
-    fn fresh_postgres_database(base: &str) -> String {
-        use diesel::{Connection, PgConnection, RunQueryDsl};
-        let name = format!("tg_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(base).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .unwrap();
-        let (server, _) = base.rsplit_once('/').unwrap();
-        format!("{server}/{name}")
     }
 
     fn pool(config: &Config) -> Pool {

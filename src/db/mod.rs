@@ -20,6 +20,12 @@ pub mod tasks;
 pub mod time;
 pub mod users;
 
+/// Fresh databases for unit tests, dropped at the end of each test on
+/// PostgreSQL: the same code as the integration tests' harness.
+#[cfg(test)]
+#[path = "../../tests/api/helpers/database.rs"]
+pub(crate) mod test_database;
+
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 

@@ -156,7 +156,7 @@ fn insert_new(
 
 #[cfg(test)]
 mod tests {
-    use diesel::{Connection, RunQueryDsl};
+    use diesel::RunQueryDsl;
     use diesel_migrations::MigrationHarness;
     use secrecy::SecretString;
 
@@ -190,17 +190,10 @@ mod tests {
     /// when TEST_DATABASE_URL names a server (scripts/test sets it).
     fn databases(dir: &tempfile::TempDir) -> Vec<AnyConnection> {
         let mut urls = vec![DatabaseUrl::Sqlite(dir.path().join("keys.db"))];
-        if let Some(base) = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            let name = format!("tg_keys_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = diesel::PgConnection::establish(&base).unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .unwrap();
-            let (server, _) = base.rsplit_once('/').unwrap();
-            urls.push(DatabaseUrl::Postgres(format!("{server}/{name}")));
+        if crate::db::test_database::on_postgres() {
+            let base = std::env::var("TEST_DATABASE_URL").unwrap();
+            let url = crate::db::test_database::fresh_postgres_database(&base);
+            urls.push(DatabaseUrl::Postgres(url));
         }
         urls.into_iter()
             .map(|url| {

@@ -6,8 +6,6 @@
 
 #[path = "../../../tests/api/smtp_sink.rs"]
 mod smtp_sink;
-#[path = "../../../tests/api/helpers/database.rs"]
-mod test_database;
 
 mod shared_outbox;
 mod transport;
@@ -49,7 +47,7 @@ impl BodySealer for TestSealer {
 
 /// A fresh database for one test (dropped at its end on PostgreSQL).
 fn database_url(dir: &TempDir) -> String {
-    test_database::fresh_database_in(dir.path(), "mail.db")
+    crate::db::test_database::fresh_database_in(dir.path(), "mail.db")
 }
 
 fn pool_for(url: &str) -> Pool {
