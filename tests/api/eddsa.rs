@@ -317,25 +317,11 @@ fn keys_cli(db: &str, secret: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn login(base: &str, email: &str) -> Value {
-    let res = browser()
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+/// A successful login's JSON.
+async fn login(server: &ServerProcess, email: &str) -> Value {
+    let res = server.login(email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
-}
-
-async fn me_at(base: &str, token: &str) -> StatusCode {
-    browser()
-        .get(format!("{base}/api/auth/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 #[tokio::test]
@@ -351,7 +337,7 @@ async fn keys_rotate_reaches_every_process_within_5_s_and_logs_nobody_out() {
         .await
         .unwrap();
     assert_eq!(signup.status(), StatusCode::CREATED);
-    let before = login(&one.address, "rot@example.com").await;
+    let before = login(&one, "rot@example.com").await;
     let old_token = before["access_token"].as_str().unwrap().to_owned();
     let old_kid = kid_of(&old_token);
 
@@ -369,7 +355,7 @@ async fn keys_rotate_reaches_every_process_within_5_s_and_logs_nobody_out() {
 
     for server in [&one, &two] {
         let token = wait_until(Duration::from_secs(5), "the new key to sign", || async {
-            let t = login(&server.address, "rot@example.com").await["access_token"]
+            let t = login(server, "rot@example.com").await["access_token"]
                 .as_str()
                 .unwrap()
                 .to_owned();
@@ -378,8 +364,8 @@ async fn keys_rotate_reaches_every_process_within_5_s_and_logs_nobody_out() {
         .await;
         // Tokens of the new key work in both processes at once, and so do the old key's.
         for other in [&one, &two] {
-            assert_eq!(me_at(&other.address, &token).await, StatusCode::OK);
-            assert_eq!(me_at(&other.address, &old_token).await, StatusCode::OK);
+            assert_eq!(other.me_status(&token).await, StatusCode::OK);
+            assert_eq!(other.me_status(&old_token).await, StatusCode::OK);
         }
     }
     let published = jwks(&one.address).await;
@@ -431,7 +417,7 @@ async fn a_changed_jwt_secret_warns_once_signs_with_a_new_key_and_keeps_sessions
     assert!(warnings[0].contains("WARN"), "{}", warnings[0]);
 
     // The session goes on: the old access token still verifies, and the refresh token rotates.
-    assert_eq!(me_at(&second.address, &old_access).await, StatusCode::OK);
+    assert_eq!(second.me_status(&old_access).await, StatusCode::OK);
     let refreshed = browser()
         .post(second.url("/api/auth/refresh"))
         .json(&json!({ "refresh_token": signup["refresh_token"] }))
@@ -442,5 +428,5 @@ async fn a_changed_jwt_secret_warns_once_signs_with_a_new_key_and_keeps_sessions
     let refreshed: Value = refreshed.json().await.unwrap();
     let new_access = refreshed["access_token"].as_str().unwrap();
     assert_ne!(kid_of(new_access), kid_of(&old_access));
-    assert_eq!(me_at(&second.address, new_access).await, StatusCode::OK);
+    assert_eq!(second.me_status(new_access).await, StatusCode::OK);
 }

@@ -37,16 +37,6 @@ async fn forgot_at(base: &str, email: &str) -> Duration {
     started.elapsed()
 }
 
-async fn signup_at(base: &str, email: &str) {
-    let res = browser()
-        .post(format!("{base}/api/auth/signup"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-}
-
 #[tokio::test]
 async fn mail_queued_while_the_relay_is_down_arrives_once_it_is_back() {
     let mail = MailApp::start().await;
@@ -111,7 +101,7 @@ async fn mail_queued_by_a_process_that_died_is_sent_by_the_next_one() {
     sink.set_mode(Mode::Busy421);
     let smtp = sink.url();
     let mut first = ServerProcess::start(&db, &[("SMTP_URL", &smtp)]).await;
-    signup_at(&first.address, "survivor@example.com").await;
+    first.api_signup("survivor@example.com").await;
     // Wait until the first process has tried, failed and recorded it (so no
     // delivery lease is left behind), then kill it.
     let deadline = Instant::now() + MAIL_WAIT;
@@ -156,7 +146,7 @@ async fn without_smtp_url_mail_becomes_an_eml_file_and_the_log_names_the_file_no
     let db = fresh_database_url(&dir);
     let mail_dir = dir.path().join("outgoing");
     let server = ServerProcess::start(&db, &[("MAIL_DIR", mail_dir.to_str().unwrap())]).await;
-    signup_at(&server.address, "offline@example.com").await;
+    server.api_signup("offline@example.com").await;
     forgot_at(&server.address, "offline@example.com").await;
 
     let deadline = Instant::now() + MAIL_WAIT;

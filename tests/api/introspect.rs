@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::pats::{assert_insufficient_scope, assert_invalid_token};
+use crate::pats::{assert_insufficient_scope, assert_pat_refused};
 
 /// Asks with `caller` about `token` (JSON body).
 async fn introspect(app: &TestApp, caller: &str, token: &str) -> Value {
@@ -77,7 +77,7 @@ async fn only_a_pat_with_the_introspect_scope_may_introspect() {
         &body,
     )
     .await;
-    assert_invalid_token(res, "an unknown PAT").await;
+    assert_pat_refused(res, "an unknown PAT").await;
 
     let client = browser();
     app.web_signup(&client, "cookie-introspect@example.com")

@@ -76,15 +76,6 @@ impl Drop for Cluster {
     }
 }
 
-async fn get(server: &ServerProcess, path: &str, token: &str) -> reqwest::Response {
-    browser()
-        .request(Method::GET, server.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn requests_get_503_while_postgres_is_down_and_succeed_again_when_it_returns() {
     let Ok(bin) = std::env::var("TEST_PG_BIN") else {
@@ -139,13 +130,16 @@ async fn requests_get_503_while_postgres_is_down_and_succeed_again_when_it_retur
         .unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        get(&server, "/api/tasks", &token).await.status(),
+        server
+            .bearer(Method::GET, "/api/tasks", &token, None)
+            .await
+            .status(),
         StatusCode::OK
     );
 
     cluster.stop();
     let started = Instant::now();
-    let res = get(&server, "/api/tasks", &token).await;
+    let res = server.bearer(Method::GET, "/api/tasks", &token, None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -168,7 +162,10 @@ async fn requests_get_503_while_postgres_is_down_and_succeed_again_when_it_retur
     cluster.start(port, dir.path());
     let back = Instant::now();
     loop {
-        let status = get(&server, "/api/tasks", &token).await.status();
+        let status = server
+            .bearer(Method::GET, "/api/tasks", &token, None)
+            .await
+            .status();
         if status == StatusCode::OK {
             break;
         }

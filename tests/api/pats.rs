@@ -33,8 +33,8 @@ pub async fn assert_insufficient_scope(res: Response, scope: &str, what: &str) {
     assert_eq!(body["error"]["code"], "insufficient_scope", "{what}");
 }
 
-/// A 401 `unauthorized` with RFC 6750's `invalid_token`.
-pub async fn assert_invalid_token(res: Response, what: &str) {
+/// A 401 `unauthorized` with exactly RFC 6750's `invalid_token` challenge.
+pub async fn assert_pat_refused(res: Response, what: &str) {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
     assert_eq!(
         res.headers()[WWW_AUTHENTICATE],
@@ -436,7 +436,7 @@ async fn a_revoked_pat_is_refused_on_the_very_next_request() {
 
     for (method, path) in [(Method::GET, "/api/tasks"), (Method::GET, "/api/auth/me")] {
         let res = call(&app, method, path, &pat, None).await;
-        assert_invalid_token(res, path).await;
+        assert_pat_refused(res, path).await;
     }
 }
 
@@ -464,7 +464,7 @@ async fn forged_malformed_and_expired_pats_are_401_invalid_token() {
     ];
     for forged in forgeries {
         let res = call(&app, Method::GET, "/api/tasks", forged, None).await;
-        assert_invalid_token(res, forged).await;
+        assert_pat_refused(res, forged).await;
     }
 
     // Expired: refused although never revoked (the row is read fresh: it was never cached).
@@ -472,7 +472,7 @@ async fn forged_malformed_and_expired_pats_are_401_invalid_token() {
         "UPDATE personal_access_tokens SET expires_at = '2000-01-01 00:00:00' WHERE id = '{id}'"
     ));
     let res = call(&app, Method::GET, "/api/tasks", &real, None).await;
-    assert_invalid_token(res, "expired token").await;
+    assert_pat_refused(res, "expired token").await;
 }
 
 #[tokio::test]
@@ -595,7 +595,7 @@ async fn deleting_the_account_kills_its_pats_and_a_password_change_keeps_them() 
     .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;
-    assert_invalid_token(res, "the deleted account's token").await;
+    assert_pat_refused(res, "the deleted account's token").await;
 }
 
 #[tokio::test]

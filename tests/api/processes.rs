@@ -42,54 +42,8 @@ impl Sandbox {
     }
 }
 
-async fn call(
-    server: &ServerProcess,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = plain_client()
-        .request(method, server.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("request")
-}
-
-/// Signs up over the API; returns (access, refresh).
-async fn signup(server: &ServerProcess, email: &str) -> (String, String) {
-    let res = plain_client()
-        .post(server.url("/api/auth/signup"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("signup");
-    assert_eq!(res.status(), StatusCode::CREATED, "signup {email}");
-    let body: Value = res.json().await.expect("json");
-    (
-        body["access_token"].as_str().expect("access").to_owned(),
-        body["refresh_token"].as_str().expect("refresh").to_owned(),
-    )
-}
-
-async fn create_task(server: &ServerProcess, token: &str, title: &str) -> String {
-    let res = call(
-        server,
-        Method::POST,
-        "/api/tasks",
-        token,
-        Some(json!({ "title": title })),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::CREATED, "create {title}");
-    let body: Value = res.json().await.expect("json");
-    body["id"].as_str().expect("id").to_owned()
-}
-
 async fn titles(server: &ServerProcess, token: &str) -> Vec<String> {
-    let res = call(server, Method::GET, "/api/tasks", token, None).await;
+    let res = server.bearer(Method::GET, "/api/tasks", token, None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.expect("json");
     body["tasks"]
@@ -154,16 +108,18 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
     let a = sandbox.launch().start().await;
     let b = a.start_another().await;
 
-    let (access, refresh) = signup(&a, "shared@example.com").await;
+    let ApiUser {
+        access, refresh, ..
+    } = a.api_signup("shared@example.com").await;
     assert_eq!(
-        call(&b, Method::GET, "/api/auth/me", &access, None)
+        b.bearer(Method::GET, "/api/auth/me", &access, None)
             .await
             .status(),
         StatusCode::OK
     );
-    create_task(&a, &access, "written via A").await;
-    create_task(&b, &access, "written via B").await;
-    create_task(&a, &access, "written via A again").await;
+    a.api_create_task(&access, "written via A").await;
+    b.api_create_task(&access, "written via B").await;
+    a.api_create_task(&access, "written via A again").await;
     for (name, server) in [("A", &a), ("B", &b)] {
         let mut seen = titles(server, &access).await;
         seen.sort();
@@ -174,11 +130,14 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
         );
     }
 
-    let res = call(&a, Method::POST, "/api/auth/logout", &access, None).await;
+    let res = a
+        .bearer(Method::POST, "/api/auth/logout", &access, None)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let logged_out = Instant::now();
     loop {
-        let status = call(&b, Method::GET, "/api/auth/me", &access, None)
+        let status = b
+            .bearer(Method::GET, "/api/auth/me", &access, None)
             .await
             .status();
         if status == StatusCode::UNAUTHORIZED {
@@ -208,17 +167,15 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
 async fn a_task_answered_with_201_survives_a_kill_9_and_the_old_token_still_works() {
     let sandbox = Sandbox::new();
     let first = sandbox.launch().start().await;
-    let (access, _) = signup(&first, "durable@example.com").await;
-    let id = create_task(&first, &access, "must survive").await;
+    let ApiUser { access, .. } = first.api_signup("durable@example.com").await;
+    let id = first.api_create_task(&access, "must survive").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let second = first.crash_and_restart().await;
-    let res = call(
-        &second,
-        Method::GET,
-        &format!("/api/tasks/{id}"),
-        &access,
-        None,
-    )
-    .await;
+    let res = second
+        .bearer(Method::GET, &format!("/api/tasks/{id}"), &access, None)
+        .await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -228,7 +185,8 @@ async fn a_task_answered_with_201_survives_a_kill_9_and_the_old_token_still_work
     let task: Value = res.json().await.expect("json");
     assert_eq!(task["title"], "must survive");
     assert_eq!(
-        call(&second, Method::GET, "/api/auth/me", &access, None)
+        second
+            .bearer(Method::GET, "/api/auth/me", &access, None)
             .await
             .status(),
         StatusCode::OK
@@ -260,10 +218,11 @@ async fn without_jwt_secret_a_0600_secret_file_is_kept_beside_the_database_and_t
         secret.len()
     );
 
-    let (access, _) = signup(&first, "restart@example.com").await;
+    let ApiUser { access, .. } = first.api_signup("restart@example.com").await;
     let second = first.crash_and_restart().await;
     assert_eq!(
-        call(&second, Method::GET, "/api/auth/me", &access, None)
+        second
+            .bearer(Method::GET, "/api/auth/me", &access, None)
             .await
             .status(),
         StatusCode::OK,
@@ -421,7 +380,7 @@ async fn migrate_exits_zero_and_creates_the_database_with_its_folder() {
 async fn sigterm_makes_serve_exit_cleanly_within_a_few_seconds() {
     let sandbox = Sandbox::new();
     let mut server = sandbox.launch().start().await;
-    signup(&server, "sigterm@example.com").await;
+    server.api_signup("sigterm@example.com").await;
     server.signal("TERM");
     let status = server.wait_exit(Duration::from_secs(10));
     let status =
@@ -442,7 +401,7 @@ async fn sigterm_makes_serve_exit_cleanly_within_a_few_seconds() {
 async fn a_request_in_flight_at_sigterm_still_gets_its_answer() {
     let sandbox = Sandbox::new();
     let mut server = sandbox.launch().start().await;
-    signup(&server, "inflight@example.com").await;
+    server.api_signup("inflight@example.com").await;
 
     let body = json!({ "email": "inflight@example.com", "password": PASSWORD }).to_string();
     let (head, tail) = body.split_at(body.len() / 2);

@@ -18,55 +18,23 @@ async fn two_servers() -> (tempfile::TempDir, ServerProcess, ServerProcess) {
     (dir, a, b)
 }
 
-async fn signup(server: &ServerProcess, email: &str) -> reqwest::Response {
-    browser()
-        .post(server.url("/api/auth/signup"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn call(
-    server: &ServerProcess,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = browser()
-        .request(method, server.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_session_revoked_through_one_process_is_refused_by_the_other_within_two_seconds() {
     let (_dir, a, b) = two_servers().await;
-    let body: Value = signup(&a, "shared@example.com").await.json().await.unwrap();
+    let body: Value = a
+        .signup(&json!({ "email": "shared@example.com", "password": PASSWORD }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        call(&b, Method::GET, "/api/auth/me", &token, None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(b.me_status(&token).await, StatusCode::OK);
 
-    assert_eq!(
-        call(&a, Method::POST, "/api/auth/logout", &token, None)
-            .await
-            .status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(a.logout(&token).await.status(), StatusCode::NO_CONTENT);
 
     let start = Instant::now();
     loop {
-        let status = call(&b, Method::GET, "/api/auth/me", &token, None)
-            .await
-            .status();
+        let status = b.me_status(&token).await;
         if status == StatusCode::UNAUTHORIZED {
             break;
         }
@@ -83,7 +51,10 @@ async fn racing_signups_for_one_email_across_processes_create_exactly_one_accoun
     let (_dir, a, b) = two_servers().await;
     let attempts = (0..8).map(|i| {
         let server = if i % 2 == 0 { &a } else { &b };
-        signup(server, "race@example.com")
+        async move {
+            let body = json!({ "email": "race@example.com", "password": PASSWORD });
+            server.signup(&body).await
+        }
     });
     let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
         .await
@@ -104,35 +75,35 @@ async fn racing_signups_for_one_email_across_processes_create_exactly_one_accoun
             .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
         "{statuses:?}"
     );
-    let login = browser()
-        .post(b.url("/api/auth/login"))
-        .json(&json!({ "email": "race@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let login = b.login("race@example.com", PASSWORD).await;
     assert_eq!(login.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn task_writes_through_both_processes_are_all_there() {
     let (_dir, a, b) = two_servers().await;
-    let body: Value = signup(&a, "writer@example.com").await.json().await.unwrap();
+    let body: Value = a
+        .signup(&json!({ "email": "writer@example.com", "password": PASSWORD }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
     let writes = (0..20).map(|i| {
-        let server = if i % 2 == 0 { &a } else { &b };
-        call(
-            server,
-            Method::POST,
-            "/api/tasks",
-            &token,
-            Some(json!({ "title": format!("task {i}") })),
-        )
+        let (server, token) = (if i % 2 == 0 { &a } else { &b }, &token);
+        async move {
+            let body = json!({ "title": format!("task {i}") });
+            server
+                .bearer(Method::POST, "/api/tasks", token, Some(&body))
+                .await
+        }
     });
     let results = futures_util::future::join_all(writes).await;
     assert!(results.iter().all(|r| r.status() == StatusCode::CREATED));
 
     for server in [&a, &b] {
-        let list: Value = call(server, Method::GET, "/api/tasks?limit=200", &token, None)
+        let list: Value = server
+            .bearer(Method::GET, "/api/tasks?limit=200", &token, None)
             .await
             .json()
             .await

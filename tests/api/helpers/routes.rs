@@ -1,13 +1,15 @@
-//! One helper per route the tests use often, and ready users: an API user
+//! One helper per route the tests use often (the `Api` trait, for the
+//! in-process app and for real processes alike), and ready users: an API user
 //! with its token pair (`spawn_app().await.with_user().await`) or a browser
 //! signed in through the form (`web_user`).
 
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::app::{browser, TestApp, PASSWORD};
+use super::app::{browser, plain_client, TestApp, PASSWORD};
 use super::cookies::cookie_value;
 use super::html::csrf_in;
+use super::process::ServerProcess;
 
 /// A user signed up over the API, with its token pair.
 #[derive(Debug, Clone)]
@@ -41,10 +43,20 @@ impl TestApp {
         let user = self.web_user(USER_EMAIL).await;
         (self, user)
     }
+}
+
+/// Anything that serves taskgate over HTTP: the in-process app
+/// ([`TestApp`]) or a real process ([`ServerProcess`]).
+pub trait Api {
+    /// The full URL of `path`.
+    fn url(&self, path: &str) -> String;
+
+    /// The client requests without a caller-chosen client go through.
+    fn http(&self) -> Client;
 
     /// POST JSON without credentials.
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
+    async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.http()
             .post(self.url(path))
             .json(body)
             .send()
@@ -53,7 +65,7 @@ impl TestApp {
     }
 
     /// Any method with a Bearer token and an optional JSON body.
-    pub async fn bearer(
+    async fn bearer(
         &self,
         method: Method,
         path: &str,
@@ -70,12 +82,12 @@ impl TestApp {
     // ------------------------------------------------------------ /api/auth
 
     /// `POST /api/auth/signup` with `body` as it is.
-    pub async fn signup(&self, body: &Value) -> Response {
+    async fn signup(&self, body: &Value) -> Response {
         self.post_json("/api/auth/signup", body).await
     }
 
     /// Signs up over the API and returns the user with its tokens.
-    pub async fn api_signup(&self, email: &str) -> ApiUser {
+    async fn api_signup(&self, email: &str) -> ApiUser {
         let res = self
             .signup(&json!({ "email": email, "password": PASSWORD }))
             .await;
@@ -90,7 +102,7 @@ impl TestApp {
     }
 
     /// `POST /api/auth/login`.
-    pub async fn login(&self, email: &str, password: &str) -> Response {
+    async fn login(&self, email: &str, password: &str) -> Response {
         self.post_json(
             "/api/auth/login",
             &json!({ "email": email, "password": password }),
@@ -99,7 +111,7 @@ impl TestApp {
     }
 
     /// Logs in over the API (which must succeed); returns (access, refresh).
-    pub async fn login_tokens(&self, email: &str, password: &str) -> (String, String) {
+    async fn login_tokens(&self, email: &str, password: &str) -> (String, String) {
         let res = self.login(email, password).await;
         assert_eq!(res.status(), StatusCode::OK, "login {email}");
         let body: Value = res.json().await.expect("json");
@@ -110,7 +122,7 @@ impl TestApp {
     }
 
     /// `POST /api/auth/refresh`.
-    pub async fn refresh(&self, refresh_token: &str) -> Response {
+    async fn refresh(&self, refresh_token: &str) -> Response {
         self.post_json(
             "/api/auth/refresh",
             &json!({ "refresh_token": refresh_token }),
@@ -119,23 +131,23 @@ impl TestApp {
     }
 
     /// `POST /api/auth/logout` with a Bearer token.
-    pub async fn logout(&self, token: &str) -> Response {
+    async fn logout(&self, token: &str) -> Response {
         self.bearer(Method::POST, "/api/auth/logout", token, None)
             .await
     }
 
     /// `GET /api/auth/me` with a Bearer token.
-    pub async fn me(&self, token: &str) -> Response {
+    async fn me(&self, token: &str) -> Response {
         self.bearer(Method::GET, "/api/auth/me", token, None).await
     }
 
     /// The status `GET /api/auth/me` answers for `token`.
-    pub async fn me_status(&self, token: &str) -> StatusCode {
+    async fn me_status(&self, token: &str) -> StatusCode {
         self.me(token).await.status()
     }
 
     /// `GET /api/auth/sessions` (which must succeed): the listed sessions.
-    pub async fn sessions(&self, token: &str) -> Vec<Value> {
+    async fn sessions(&self, token: &str) -> Vec<Value> {
         let res = self
             .bearer(Method::GET, "/api/auth/sessions", token, None)
             .await;
@@ -147,7 +159,7 @@ impl TestApp {
     // ------------------------------------------------------------ /api/tasks
 
     /// Creates a task over the API and returns its JSON.
-    pub async fn api_create_task(&self, token: &str, title: &str) -> Value {
+    async fn api_create_task(&self, token: &str, title: &str) -> Value {
         let res = self
             .bearer(
                 Method::POST,
@@ -161,7 +173,7 @@ impl TestApp {
     }
 
     /// `GET /api/tasks` (which must succeed): `{"tasks", "total", …}`.
-    pub async fn api_tasks(&self, token: &str) -> Value {
+    async fn api_tasks(&self, token: &str) -> Value {
         let res = self.bearer(Method::GET, "/api/tasks", token, None).await;
         assert_eq!(res.status(), StatusCode::OK, "list tasks");
         res.json().await.expect("json")
@@ -171,7 +183,7 @@ impl TestApp {
 
     /// Creates a personal access token over the API with a session's access
     /// token; returns its id and secret.
-    pub async fn api_create_pat(&self, access: &str, scopes: &[&str]) -> (String, String) {
+    async fn api_create_pat(&self, access: &str, scopes: &[&str]) -> (String, String) {
         let res = self
             .bearer(
                 Method::POST,
@@ -191,19 +203,19 @@ impl TestApp {
     // ------------------------------------------------------------ pages
 
     /// `GET path` with `client`.
-    pub async fn page(&self, client: &Client, path: &str) -> Response {
+    async fn page(&self, client: &Client, path: &str) -> Response {
         client.get(self.url(path)).send().await.expect("get")
     }
 
     /// The HTML of `path` (which must answer 200) as `client` sees it.
-    pub async fn page_text(&self, client: &Client, path: &str) -> String {
+    async fn page_text(&self, client: &Client, path: &str) -> String {
         let res = self.page(client, path).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {path}");
         res.text().await.expect("text")
     }
 
     /// Posts a form with `client`, exactly as given (add `csrf_token` yourself).
-    pub async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
+    async fn post_form(&self, client: &Client, path: &str, form: &[(&str, &str)]) -> Response {
         client
             .post(self.url(path))
             .form(form)
@@ -213,13 +225,13 @@ impl TestApp {
     }
 
     /// GETs a page with `client` and returns the CSRF token found in its form.
-    pub async fn csrf_from(&self, client: &Client, path: &str) -> String {
+    async fn csrf_from(&self, client: &Client, path: &str) -> String {
         let html = self.page(client, path).await.text().await.expect("text");
         csrf_in(&html).unwrap_or_else(|| panic!("no csrf_token on {path}"))
     }
 
     /// Signs up through the HTML form with `client` (its jar then holds the auth cookies).
-    pub async fn web_signup(&self, client: &Client, email: &str) -> Response {
+    async fn web_signup(&self, client: &Client, email: &str) -> Response {
         let csrf = self.csrf_from(client, "/signup").await;
         self.post_form(
             client,
@@ -235,7 +247,7 @@ impl TestApp {
     }
 
     /// Signs in through the HTML form with `client`.
-    pub async fn web_login(
+    async fn web_login(
         &self,
         client: &Client,
         email: &str,
@@ -255,7 +267,7 @@ impl TestApp {
     }
 
     /// A new browser signed up through the form as `email`.
-    pub async fn web_user(&self, email: &str) -> WebUser {
+    async fn web_user(&self, email: &str) -> WebUser {
         let client = browser();
         let res = self.web_signup(&client, email).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "web signup {email}");
@@ -269,11 +281,32 @@ impl TestApp {
 
     /// Another browser signed in through the form as `email`; returns it and
     /// its access cookie.
-    pub async fn web_login_user(&self, email: &str, password: &str) -> (Client, String) {
+    async fn web_login_user(&self, email: &str, password: &str) -> (Client, String) {
         let client = browser();
         let res = self.web_login(&client, email, password, None).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "web login {email}");
         let access = cookie_value(&res, "tg_access").expect("tg_access set on login");
         (client, access)
+    }
+}
+
+impl Api for TestApp {
+    fn url(&self, path: &str) -> String {
+        TestApp::url(self, path)
+    }
+
+    /// The app's own client, with its cookie jar.
+    fn http(&self) -> Client {
+        self.client.clone()
+    }
+}
+
+impl Api for ServerProcess {
+    fn url(&self, path: &str) -> String {
+        ServerProcess::url(self, path)
+    }
+
+    fn http(&self) -> Client {
+        plain_client()
     }
 }
