@@ -436,12 +436,7 @@ async fn logout_is_204_and_the_sessions_tokens_are_refused_afterwards() {
 
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_token_refused(app.me(&user.access).await, "access after logout").await;
-    assert_token_refused(
-        app.bearer(Method::GET, "/api/tasks", &user.access, None)
-            .await,
-        "tasks after logout",
-    )
-    .await;
+    assert_token_refused(app.get_tasks(&user.access).await, "tasks after logout").await;
     assert_eq!(
         app.refresh(&user.refresh).await.status(),
         StatusCode::UNAUTHORIZED,
@@ -742,12 +737,7 @@ async fn deleting_the_account_with_a_wrong_password_is_403_and_keeps_everything(
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "forbidden");
     assert_eq!(app.me(&user.access).await.status(), StatusCode::OK);
-    let list: Value = app
-        .bearer(Method::GET, "/api/tasks", &user.access, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_tasks(&user.access).await.json().await.unwrap();
     assert_eq!(list["total"], 1);
 }
 
@@ -781,12 +771,7 @@ async fn deleting_the_account_is_204_and_removes_the_user_sessions_and_tasks() {
     );
     let again = app.api_signup("sam@example.com").await;
     assert_ne!(again.id, user.id);
-    let list: Value = app
-        .bearer(Method::GET, "/api/tasks", &again.access, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_tasks(&again.access).await.json().await.unwrap();
     assert_eq!(list["total"], 0, "{list}");
     assert_eq!(list["tasks"].as_array().unwrap().len(), 0);
     let old = app
@@ -888,12 +873,7 @@ async fn cookie_authenticated_writes_without_a_csrf_header_are_403_and_change_no
         .await
         .unwrap();
     assert_eq!(now, task, "the task is unchanged");
-    let list: Value = app
-        .bearer(Method::GET, "/api/tasks", &user.access, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_tasks(&user.access).await.json().await.unwrap();
     assert_eq!(list["total"], 1, "nothing was created");
     assert_eq!(
         app.me(&user.access).await.status(),

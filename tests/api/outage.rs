@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -129,17 +129,11 @@ async fn requests_get_503_while_postgres_is_down_and_succeed_again_when_it_retur
         .await
         .unwrap();
     let token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        server
-            .bearer(Method::GET, "/api/tasks", &token, None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(server.get_tasks(&token).await.status(), StatusCode::OK);
 
     cluster.stop();
     let started = Instant::now();
-    let res = server.bearer(Method::GET, "/api/tasks", &token, None).await;
+    let res = server.get_tasks(&token).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -162,10 +156,7 @@ async fn requests_get_503_while_postgres_is_down_and_succeed_again_when_it_retur
     cluster.start(port, dir.path());
     let back = Instant::now();
     loop {
-        let status = server
-            .bearer(Method::GET, "/api/tasks", &token, None)
-            .await
-            .status();
+        let status = server.get_tasks(&token).await.status();
         if status == StatusCode::OK {
             break;
         }

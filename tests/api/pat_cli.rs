@@ -21,10 +21,7 @@ fn stdout(o: &Output) -> String {
 async fn refused_within_two_seconds(app: &TestApp, token: &str) {
     let start = Instant::now();
     loop {
-        let status = app
-            .bearer(Method::GET, "/api/tasks", token, None)
-            .await
-            .status();
+        let status = app.get_tasks(token).await.status();
         if status == StatusCode::UNAUTHORIZED {
             return;
         }
@@ -90,7 +87,7 @@ async fn tokens_revoke_by_id_or_by_user_is_seen_by_the_running_server() {
     let (_, two) = app.api_create_pat(&user.access, &["tasks:read"]).await;
     let (_, three) = app.api_create_pat(&user.access, &["tasks:write"]).await;
     for token in [&one, &two, &three] {
-        let res = app.bearer(Method::GET, "/api/tasks", token, None).await;
+        let res = app.get_tasks(token).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
 
@@ -101,7 +98,7 @@ async fn tokens_revoke_by_id_or_by_user_is_seen_by_the_running_server() {
         String::from_utf8_lossy(&revoked.stderr)
     );
     refused_within_two_seconds(&app, &one).await;
-    let res = app.bearer(Method::GET, "/api/tasks", &two, None).await;
+    let res = app.get_tasks(&two).await;
     assert_eq!(res.status(), StatusCode::OK, "only that one");
 
     let again = taskgate(&app, &["tokens", "revoke", "--id", &id]);

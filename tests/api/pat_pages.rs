@@ -91,7 +91,7 @@ async fn the_tokens_page_creates_a_token_shows_it_once_and_revokes_it() {
     assert!(token.starts_with("tgp_"));
     assert!(html.contains("page script"));
     assert!(html.contains("tasks:write"));
-    let res = app.bearer(Method::GET, "/api/tasks", &token, None).await;
+    let res = app.get_tasks(&token).await;
     assert_eq!(res.status(), StatusCode::OK, "the shown token works");
     let res = app
         .bearer(
@@ -119,7 +119,7 @@ async fn the_tokens_page_creates_a_token_shows_it_once_and_revokes_it() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()[LOCATION], "/account/tokens");
-    let res = app.bearer(Method::GET, "/api/tasks", &token, None).await;
+    let res = app.get_tasks(&token).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked at once");
     let after = page(&app, &client).await;
     assert!(revoke_ids(&after).is_empty());
@@ -217,7 +217,7 @@ async fn the_token_forms_need_the_csrf_token() {
         [id],
         "nothing made or revoked"
     );
-    let res = app.bearer(Method::GET, "/api/tasks", &token, None).await;
+    let res = app.get_tasks(&token).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -247,7 +247,7 @@ async fn another_users_token_is_404_on_the_revoke_form() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{target}");
     }
-    let res = app.bearer(Method::GET, "/api/tasks", &token, None).await;
+    let res = app.get_tasks(&token).await;
     assert_eq!(res.status(), StatusCode::OK, "alice's token still works");
 }
 

@@ -251,7 +251,7 @@ async fn a_pat_works_on_tasks_within_its_scopes_and_on_me() {
     );
 
     // tasks:write implies read; a PAT request needs no CSRF token.
-    let res = call(&app, Method::GET, "/api/tasks", &write, None).await;
+    let res = app.get_tasks(&write).await;
     assert_eq!(res.status(), StatusCode::OK);
     let made = app.api_create_task(&write, "via a token").await;
     let made_path = format!("/api/tasks/{}", made["id"].as_str().unwrap());
@@ -268,7 +268,7 @@ async fn a_pat_works_on_tasks_within_its_scopes_and_on_me() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     // introspect alone reaches no task.
-    let res = call(&app, Method::GET, "/api/tasks", &introspect, None).await;
+    let res = app.get_tasks(&introspect).await;
     assert_insufficient_scope(res, "tasks:read", "GET /api/tasks with introspect").await;
     let res = call(
         &app,
@@ -282,7 +282,7 @@ async fn a_pat_works_on_tasks_within_its_scopes_and_on_me() {
 
     // Every token answers GET /api/auth/me with its owner.
     for token in [&read, &write, &introspect] {
-        let res = call(&app, Method::GET, "/api/auth/me", token, None).await;
+        let res = app.me(token).await;
         assert_eq!(res.status(), StatusCode::OK);
         let me: Value = res.json().await.unwrap();
         assert_eq!(me["id"], user.id.as_str());
@@ -297,7 +297,7 @@ async fn a_pat_sees_and_changes_only_its_owners_tasks() {
     app.api_create_task(&bob.access, "bob's own").await;
     let (_, bobs) = app.api_create_pat(&bob.access, &["tasks:write"]).await;
 
-    let res = call(&app, Method::GET, "/api/tasks", &bobs, None).await;
+    let res = app.get_tasks(&bobs).await;
     let listed: Value = res.json().await.unwrap();
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["tasks"][0]["title"], "bob's own");
@@ -366,11 +366,11 @@ async fn a_pat_can_never_manage_tokens_sessions_the_password_or_the_account() {
 
     // Nothing changed: the token, the session, the password and the account are all still there.
     assert_eq!(list_tokens(&app, &user.access).await.len(), 1);
-    let res = call(&app, Method::GET, "/api/auth/me", &user.access, None).await;
+    let res = app.me(&user.access).await;
     assert_eq!(res.status(), StatusCode::OK, "the session was not revoked");
     let res = app.login(&user.email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK, "the password was not changed");
-    let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;
+    let res = app.get_tasks(&pat).await;
     assert_eq!(res.status(), StatusCode::OK, "the token still works");
 }
 
@@ -399,7 +399,7 @@ async fn another_users_token_ids_are_404_and_their_tokens_keep_working() {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");
     }
-    let res = call(&app, Method::GET, "/api/tasks", &alices_token, None).await;
+    let res = app.get_tasks(&alices_token).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -420,7 +420,7 @@ async fn a_revoked_pat_is_refused_on_the_very_next_request() {
     let (id, pat) = app.api_create_pat(&user.access, &["tasks:write"]).await;
     for _ in 0..3 {
         // Warm whatever the guard remembers about the token.
-        let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;
+        let res = app.get_tasks(&pat).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
 
@@ -463,7 +463,7 @@ async fn forged_malformed_and_expired_pats_are_401_invalid_token() {
         &real.to_uppercase(),
     ];
     for forged in forgeries {
-        let res = call(&app, Method::GET, "/api/tasks", forged, None).await;
+        let res = app.get_tasks(forged).await;
         assert_pat_refused(res, forged).await;
     }
 
@@ -471,7 +471,7 @@ async fn forged_malformed_and_expired_pats_are_401_invalid_token() {
     app.execute_sql(&format!(
         "UPDATE personal_access_tokens SET expires_at = '2000-01-01 00:00:00' WHERE id = '{id}'"
     ));
-    let res = call(&app, Method::GET, "/api/tasks", &real, None).await;
+    let res = app.get_tasks(&real).await;
     assert_pat_refused(res, "expired token").await;
 }
 
@@ -545,11 +545,11 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
     let (app, user) = spawn_app().await.with_user().await;
     let (id, pat) = app.api_create_pat(&user.access, &["tasks:read"]).await;
 
-    call(&app, Method::GET, "/api/tasks", &pat, None).await;
+    app.get_tasks(&pat).await;
     let first = list_tokens(&app, &user.access).await[0]["last_used_at"].clone();
     assert!(first.is_string(), "recorded on first use: {first}");
     tokio::time::sleep(Duration::from_millis(1100)).await; // past the guard's 1 s cache
-    call(&app, Method::GET, "/api/tasks", &pat, None).await;
+    app.get_tasks(&pat).await;
     let second = list_tokens(&app, &user.access).await[0]["last_used_at"].clone();
     assert_eq!(first, second, "not written again within the minute");
 
@@ -558,7 +558,7 @@ async fn last_use_is_recorded_at_most_once_a_minute() {
         "UPDATE personal_access_tokens SET last_used_at = '2000-01-01 00:00:00' WHERE id = '{id}'"
     ));
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    call(&app, Method::GET, "/api/tasks", &pat, None).await;
+    app.get_tasks(&pat).await;
     let third = list_tokens(&app, &user.access).await[0]["last_used_at"].clone();
     assert!(third.as_str().unwrap() > "2001", "{third}");
 }
@@ -578,7 +578,7 @@ async fn deleting_the_account_kills_its_pats_and_a_password_change_keeps_them() 
     )
     .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;
+    let res = app.get_tasks(&pat).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -594,7 +594,7 @@ async fn deleting_the_account_kills_its_pats_and_a_password_change_keeps_them() 
     )
     .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = call(&app, Method::GET, "/api/tasks", &pat, None).await;
+    let res = app.get_tasks(&pat).await;
     assert_pat_refused(res, "the deleted account's token").await;
 }
 

@@ -43,7 +43,7 @@ impl Sandbox {
 }
 
 async fn titles(server: &ServerProcess, token: &str) -> Vec<String> {
-    let res = server.bearer(Method::GET, "/api/tasks", token, None).await;
+    let res = server.get_tasks(token).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.expect("json");
     body["tasks"]
@@ -111,12 +111,7 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
     let ApiUser {
         access, refresh, ..
     } = a.api_signup("shared@example.com").await;
-    assert_eq!(
-        b.bearer(Method::GET, "/api/auth/me", &access, None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(b.me(&access).await.status(), StatusCode::OK);
     a.api_create_task(&access, "written via A").await;
     b.api_create_task(&access, "written via B").await;
     a.api_create_task(&access, "written via A again").await;
@@ -130,16 +125,11 @@ async fn two_processes_on_one_sqlite_file_share_tasks_and_see_a_logout_within_tw
         );
     }
 
-    let res = a
-        .bearer(Method::POST, "/api/auth/logout", &access, None)
-        .await;
+    let res = a.logout(&access).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let logged_out = Instant::now();
     loop {
-        let status = b
-            .bearer(Method::GET, "/api/auth/me", &access, None)
-            .await
-            .status();
+        let status = b.me(&access).await.status();
         if status == StatusCode::UNAUTHORIZED {
             break;
         }
@@ -184,13 +174,7 @@ async fn a_task_answered_with_201_survives_a_kill_9_and_the_old_token_still_work
     );
     let task: Value = res.json().await.expect("json");
     assert_eq!(task["title"], "must survive");
-    assert_eq!(
-        second
-            .bearer(Method::GET, "/api/auth/me", &access, None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(second.me(&access).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -221,10 +205,7 @@ async fn without_jwt_secret_a_0600_secret_file_is_kept_beside_the_database_and_t
     let ApiUser { access, .. } = first.api_signup("restart@example.com").await;
     let second = first.crash_and_restart().await;
     assert_eq!(
-        second
-            .bearer(Method::GET, "/api/auth/me", &access, None)
-            .await
-            .status(),
+        second.me(&access).await.status(),
         StatusCode::OK,
         "a token issued before the restart"
     );

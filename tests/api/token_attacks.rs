@@ -418,7 +418,7 @@ async fn a_tampered_payload_naming_another_user_is_refused() {
 
     assert_refused(&app, &tampered, "sub changed to bob").await;
     assert_refused(&app, &tampered_both, "sub and sid changed to bob").await;
-    let tasks = app.bearer(Method::GET, "/api/tasks", &tampered, None).await;
+    let tasks = app.get_tasks(&tampered).await;
     assert_token_refused(tasks, "bob's tasks with tampered token").await;
 }
 
@@ -490,9 +490,7 @@ async fn tokens_of_a_deleted_user_are_refused_even_when_freshly_signed() {
 
     assert_refused(&app, &user.access, "issued token").await;
     assert_refused(&app, &hs256(&claims), "freshly signed token").await;
-    let tasks = app
-        .bearer(Method::GET, "/api/tasks", &hs256(&claims), None)
-        .await;
+    let tasks = app.get_tasks(&hs256(&claims)).await;
     assert_token_refused(tasks, "tasks with the deleted user's token").await;
 }
 

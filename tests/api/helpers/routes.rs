@@ -172,6 +172,11 @@ pub trait Api {
         res.json().await.expect("json")
     }
 
+    /// `GET /api/tasks` with a Bearer token, whatever it answers.
+    async fn get_tasks(&self, token: &str) -> Response {
+        self.bearer(Method::GET, "/api/tasks", token, None).await
+    }
+
     /// `GET /api/tasks` (which must succeed): `{"tasks", "total", …}`.
     async fn api_tasks(&self, token: &str) -> Value {
         let res = self.bearer(Method::GET, "/api/tasks", token, None).await;
