@@ -1,7 +1,11 @@
 //! Integration tests: the real app on a random port over HTTP, a fresh SQLite file per test.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic: that is how they fail
 
-mod api_auth;
+mod api_account;
+mod api_cookies;
+mod api_login;
+mod api_sessions;
+mod api_signup;
 mod api_tasks;
 mod audit;
 mod cli;
