@@ -1,0 +1,119 @@
+//! Listing tasks: order, totals, the `completed` filter, and paging.
+
+use super::*;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_list_is_in_creation_order_with_a_total() {
+    let (app, user) = spawn_app().await.with_user().await;
+    let names = ["first", "second", "third", "fourth"];
+    for name in names {
+        app.api_create_task(&user.access, name).await;
+    }
+
+    let body = list(&app, &user.access, "").await;
+
+    assert_eq!(body["total"], 4);
+    assert_eq!(titles(&body), names);
+    for t in body["tasks"].as_array().unwrap() {
+        assert_task_shape(t);
+    }
+}
+
+#[tokio::test]
+async fn an_empty_list_is_200_with_total_zero() {
+    let (app, user) = spawn_app().await.with_user().await;
+
+    let body = list(&app, &user.access, "").await;
+
+    assert_eq!(body, json!({ "tasks": [], "total": 0 }));
+}
+
+#[tokio::test]
+async fn the_completed_filter_selects_tasks_and_total_counts_the_matches() {
+    let (app, user) = spawn_app().await.with_user().await;
+    let mut ids = Vec::new();
+    for name in ["one", "two", "three", "four"] {
+        ids.push(id_of(&app.api_create_task(&user.access, name).await));
+    }
+    for id in [&ids[1], &ids[3]] {
+        let res = patch(&app, &user.access, id, json!({ "completed": true })).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    let done = list(&app, &user.access, "?completed=true").await;
+    let open = list(&app, &user.access, "?completed=false").await;
+    let done_page = list(&app, &user.access, "?completed=true&limit=1&offset=1").await;
+
+    assert_eq!(titles(&done), ["two", "four"]);
+    assert_eq!(done["total"], 2);
+    assert_eq!(titles(&open), ["one", "three"]);
+    assert_eq!(open["total"], 2);
+    assert_eq!(titles(&done_page), ["four"]);
+    assert_eq!(done_page["total"], 2);
+}
+
+#[tokio::test]
+async fn limit_and_offset_page_through_the_tasks() {
+    let (app, user) = spawn_app().await.with_user().await;
+    for i in 0..5 {
+        app.api_create_task(&user.access, &format!("t{i}")).await;
+    }
+
+    let p1 = list(&app, &user.access, "?limit=2").await;
+    let p2 = list(&app, &user.access, "?limit=2&offset=2").await;
+    let p3 = list(&app, &user.access, "?limit=2&offset=4").await;
+    let past = list(&app, &user.access, "?limit=2&offset=10").await;
+    let one = list(&app, &user.access, "?limit=1&offset=0").await;
+    let max = list(&app, &user.access, "?limit=200").await;
+
+    assert_eq!(titles(&p1), ["t0", "t1"]);
+    assert_eq!(titles(&p2), ["t2", "t3"]);
+    assert_eq!(titles(&p3), ["t4"]);
+    assert!(titles(&past).is_empty());
+    assert_eq!(titles(&one), ["t0"]);
+    assert_eq!(max["tasks"].as_array().unwrap().len(), 5);
+    for page in [&p1, &p2, &p3, &past, &one, &max] {
+        assert_eq!(page["total"], 5, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn the_default_limit_is_50() {
+    let (app, user) = spawn_app().await.with_user().await;
+    for i in 0..51 {
+        app.api_create_task(&user.access, &format!("t{i:02}")).await;
+    }
+
+    let body = list(&app, &user.access, "").await;
+
+    assert_eq!(body["total"], 51);
+    let got = titles(&body);
+    assert_eq!(got.len(), 50);
+    assert_eq!(got.first().map(String::as_str), Some("t00"));
+    assert_eq!(got.last().map(String::as_str), Some("t49"));
+}
+
+#[tokio::test]
+async fn out_of_range_or_malformed_list_parameters_are_422_naming_the_parameter() {
+    let (app, user) = spawn_app().await.with_user().await;
+    let cases = [
+        ("?limit=0", "limit"),
+        ("?limit=201", "limit"),
+        ("?limit=-1", "limit"),
+        ("?limit=abc", "limit"),
+        ("?limit=1.5", "limit"),
+        ("?offset=-1", "offset"),
+        ("?offset=abc", "offset"),
+        ("?completed=maybe", "completed"),
+        ("?completed=1", "completed"),
+    ];
+
+    for (query, field) in cases {
+        let res = get(&app, &user.access, &format!("/api/tasks{query}")).await;
+
+        assert_invalid_field(res, field, query).await;
+    }
+}
