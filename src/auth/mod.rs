@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod guard;
 pub mod limits;
+pub mod passkeys;
 pub mod password;
 pub mod recovery_codes;
 pub mod service;
