@@ -1,11 +1,12 @@
 //! Background housekeeping, once a minute: forget idle rate-limit buckets and
-//! delete dead sessions, so neither memory nor the tables grow forever.
+//! delete dead sessions, expired mfa tokens and unfinished WebAuthn
+//! ceremonies, so neither memory nor the tables grow forever.
 
 use std::time::Duration;
 
 use actix_web::web;
 
-use crate::db::{self, rate_limits, sessions};
+use crate::db::{self, mfa_challenges, rate_limits, sessions, webauthn_ceremonies};
 use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -24,11 +25,13 @@ pub fn spawn(state: web::Data<AppState>) {
 /// One round of housekeeping; failures are logged and retried next round.
 pub async fn run_once(state: &AppState) {
     state.limits.forget_idle();
-    let idle = state.session_idle;
+    let (idle, second_factor_now) = (state.session_idle, state.clock.now());
     let result = db::write(&state.pool, move |conn| {
         let now = db::now();
         let sessions = sessions::delete_dead(conn, now, idle, chrono::Duration::days(1))?;
         let buckets = rate_limits::delete_expired(conn, now)?;
+        mfa_challenges::delete_expired(conn, second_factor_now)?;
+        webauthn_ceremonies::delete_expired(conn, second_factor_now)?;
         Ok::<_, diesel::result::Error>((sessions, buckets))
     })
     .await;

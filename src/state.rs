@@ -6,8 +6,10 @@ use secrecy::ExposeSecret;
 use crate::auth::audit::AuditKey;
 use crate::auth::cookies::CookieNames;
 use crate::auth::limits::AuthLimits;
+use crate::auth::passkeys::{Passkeys, Unavailable};
 use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
+use crate::clock::Clock;
 use crate::config::{Config, PublicUrl};
 use crate::db::Pool;
 use crate::mail::{self, MailSettings, Outbox};
@@ -36,6 +38,11 @@ pub struct AppState {
     pub mail: MailSettings,
     pub session_ttl: chrono::Duration,
     pub session_idle: chrono::Duration,
+    /// What the second-factor flows take as "now" (TOTP steps, mfa token and
+    /// WebAuthn ceremony expiry); a manual clock in tests.
+    pub clock: Clock,
+    /// The WebAuthn relying party for `public_url`, or why passkeys cannot work there.
+    pub passkeys: Result<Passkeys, Unavailable>,
 }
 
 impl AppState {
@@ -68,6 +75,8 @@ impl AppState {
             audit: AuditKey::new(keys.audit_key()),
             session_ttl: to_chrono(config.session_ttl)?,
             session_idle: to_chrono(config.session_idle)?,
+            clock: Clock::system(),
+            passkeys: Passkeys::new(public_url.as_str()),
             public_url,
             outbox: mail::outbox_for(&keys),
             mail,

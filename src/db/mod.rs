@@ -5,9 +5,12 @@
 pub mod connection;
 mod faults;
 pub mod ids;
+pub mod mfa_challenges;
 pub mod migrate;
 pub mod outbox;
+pub mod passkeys;
 pub mod rate_limits;
+pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod session_cache;
@@ -15,7 +18,9 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod tasks;
 pub mod time;
+pub mod totp;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;

@@ -9,6 +9,6 @@ mod text;
 
 pub use draft::TaskDraft;
 pub use email::{Email, EmailError};
-pub use ids::{SessionId, TaskId, UserId};
+pub use ids::{PasskeyId, SessionId, TaskId, UserId};
 pub use password::{Password, PasswordError};
 pub use text::{Description, DisplayName, TaskTitle, TextError};

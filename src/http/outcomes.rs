@@ -4,6 +4,8 @@
 
 use crate::auth::guard::AccessError;
 use crate::auth::limits::Throttled;
+use crate::auth::service::passkeys::PasskeyFlowError;
+use crate::auth::service::two_factor::{SecondStepError, TwoFactorError};
 use crate::auth::service::{
     ChangePasswordError, LoginError, ReauthError, RefreshError, RevokeError, SignupError,
 };
@@ -88,6 +90,56 @@ impl From<AccessError> for AppError {
                 token_refused: true,
             },
             AccessError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<TwoFactorError> for AppError {
+    fn from(e: TwoFactorError) -> Self {
+        match e {
+            TwoFactorError::Reauth(e) => e.into(),
+            e @ TwoFactorError::WrongCode => AppError::Forbidden(e.to_string()),
+            e @ (TwoFactorError::AlreadyOn
+            | TwoFactorError::NotOn
+            | TwoFactorError::NoPendingEnrolment) => AppError::Conflict(e.to_string()),
+            TwoFactorError::Throttled(t) => t.into(),
+            TwoFactorError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            TwoFactorError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<SecondStepError> for AppError {
+    fn from(e: SecondStepError) -> Self {
+        match e {
+            e @ SecondStepError::ChallengeGone => AppError::BadRequest(e.to_string()),
+            SecondStepError::WrongCode => AppError::Unauthorized {
+                token_refused: false,
+            },
+            SecondStepError::Throttled(t) => t.into(),
+            SecondStepError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<PasskeyFlowError> for AppError {
+    fn from(e: PasskeyFlowError) -> Self {
+        match e {
+            e @ (PasskeyFlowError::Unavailable(_)
+            | PasskeyFlowError::CeremonyGone
+            | PasskeyFlowError::NotAccepted) => AppError::BadRequest(e.to_string()),
+            PasskeyFlowError::InvalidName(reason) => AppError::field("name", reason),
+            PasskeyFlowError::SignInRefused => AppError::Unauthorized {
+                token_refused: false,
+            },
+            e @ PasskeyFlowError::AlreadyRegistered => AppError::Conflict(e.to_string()),
+            PasskeyFlowError::NotFound => AppError::NotFound,
+            PasskeyFlowError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            PasskeyFlowError::Fault(f) => f.into(),
         }
     }
 }

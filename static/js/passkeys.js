@@ -94,6 +94,9 @@
       return res.json().catch(function () { return {}; }).then(function (data) {
         if (res.ok) return data;
         var message = data && data.error && data.error.message;
+        if (res.status === 401 && path === "login/finish") {
+          message = "This passkey was not accepted here. It may have been removed from your account.";
+        }
         throw new Error(message || "The server refused the passkey (" + res.status + ").");
       });
     });

@@ -13,6 +13,7 @@ mod pages;
 mod processes;
 mod rate_limits;
 mod scale_out;
+mod second_factor;
 mod security;
 mod smoke;
 mod token_attacks;

@@ -7,6 +7,7 @@ use crate::domain::{Email, Password};
 use crate::error::Fault;
 use crate::state::AppState;
 
+use super::two_factor::{issue_challenge, MfaChallenge};
 use super::{session, Issued};
 
 /// A successful password check.
@@ -14,6 +15,9 @@ use super::{session, Issued};
 pub enum LoginOutcome {
     /// A session was opened.
     Signed(Issued),
+    /// Two-factor is on: no session yet; `two_factor::complete_login` with
+    /// this challenge's token and a code opens one.
+    NeedsSecondFactor(MfaChallenge),
 }
 
 /// Why a login did not open a session.
@@ -88,6 +92,13 @@ pub async fn login(
         })
         .await?;
         tracing::info!(target: "audit", event = "password_rehashed", user_id = %user_id);
+    }
+    if user.totp_enabled {
+        // The password's slot is refunded above (it was right); each wrong
+        // code at the second step counts on its own.
+        let challenge = issue_challenge(state, user_id).await?;
+        tracing::info!(target: "audit", event = "login_needs_second_factor", user_id = %user_id, client_ip = %client.ip);
+        return Ok(LoginOutcome::NeedsSecondFactor(challenge));
     }
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);

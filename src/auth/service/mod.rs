@@ -1,13 +1,15 @@
 //! Account flows shared by the HTML pages and the JSON API: sign-up, login,
-//! refresh, logout, password change, account deletion. Each emits its audit
+//! refresh, logout, password change, account deletion, second factors and passkeys. Each emits its audit
 //! event and answers in its own outcome type; the HTTP layer picks statuses.
 
 mod account;
 mod login;
+pub mod passkeys;
 mod reauth;
 mod refresh;
 mod session;
 mod signup;
+pub mod two_factor;
 
 use std::fmt;
 

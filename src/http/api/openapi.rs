@@ -16,6 +16,7 @@ use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
 
 use super::dto::ErrorBody;
 use super::{account, health, login, logout, me, password, refresh, sessions, signup, tasks};
+use super::{login_2fa, passkeys, two_factor};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -45,6 +46,17 @@ use crate::state::AppState;
         tasks::delete_task,
         health::healthz,
         openapi_json,
+        login_2fa::login_second_step,
+        two_factor::enrol_totp,
+        two_factor::confirm_totp,
+        two_factor::regenerate_recovery_codes,
+        two_factor::disable_totp,
+        passkeys::list_passkeys,
+        passkeys::delete_passkey,
+        passkeys::start_registration,
+        passkeys::finish_registration,
+        passkeys::start_login,
+        passkeys::finish_login,
     ),
     components(
         schemas(ErrorBody),
@@ -68,6 +80,8 @@ use crate::state::AppState;
         (name = "account", description = "The caller's sessions and account"),
         (name = "tasks", description = "The caller's own tasks"),
         (name = "meta", description = "Health and this description"),
+        (name = "two-factor", description = "TOTP second factor and recovery codes (session only)"),
+        (name = "passkeys", description = "Passkeys (WebAuthn): adding them, and signing in with one"),
     )
 )]
 pub struct ApiDoc;
@@ -223,7 +237,9 @@ error_responses! {
         without a valid `X-CSRF-Token`.";
     NotFound 404 => "`not_found`: no such resource for this caller (also for another \
         user's, or a malformed id).";
-    Conflict 409 => "`conflict`: an account with this email already exists.";
+    Conflict 409 => "`conflict`: an account with this email already exists, or the \
+        change does not fit the current state (two-factor already on or off, a passkey \
+        already registered).";
     PayloadTooLarge 413 => "`payload_too_large`: the body is over 64 KiB.";
     UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`.";
     ValidationFailed 422 => "`validation_failed`: well-formed input that breaks a rule; \

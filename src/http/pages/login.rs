@@ -25,6 +25,8 @@ struct LoginPage {
     email: String,
     next: String,
     error: String,
+    /// Why the passkey button is off (an IP-address `PUBLIC_URL`…); empty when it works.
+    passkey_note: String,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +66,7 @@ pub fn signed_in_redirect(
 
 /// Public: the login form; keeps `?next=` in a hidden field.
 pub async fn login_form(
+    state: web::Data<AppState>,
     user: MaybeUser,
     session: Session,
     query: web::Query<NextQuery>,
@@ -73,6 +76,7 @@ pub async fn login_form(
         email: String::new(),
         next: query.into_inner().next.unwrap_or_default(),
         error: String::new(),
+        passkey_note: super::account::passkeys_unavailable(&state),
     };
     render(&page, StatusCode::OK)
 }
@@ -93,6 +97,9 @@ pub async fn login(
             set_flash(&session, "Signed in");
             return res;
         }
+        Ok(LoginOutcome::NeedsSecondFactor(challenge)) => {
+            return super::login_2fa::continue_to_second_step(&session, challenge, form.next);
+        }
         Err(LoginError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, service::LOGIN_FAILED),
         Err(e @ LoginError::Throttled(_)) => return Err(AppError::from(e).into()),
         Err(LoginError::Fault(f)) => return Err(f.into()),
@@ -102,6 +109,7 @@ pub async fn login(
         email: form.email,
         next: form.next.unwrap_or_default(),
         error: error.to_owned(),
+        passkey_note: super::account::passkeys_unavailable(&state),
     };
     render(&page, status)
 }

@@ -2,10 +2,13 @@
 //! deletion. Each form posts to its own handler in this folder.
 
 mod delete;
+mod passkeys;
 mod password;
 mod sessions;
+pub mod two_factor;
 
 pub use delete::delete_account;
+pub use passkeys::{delete_passkey, passkeys_page, unavailable_reason as passkeys_unavailable};
 pub use password::change_password;
 pub use sessions::revoke_session;
 
