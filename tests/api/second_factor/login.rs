@@ -199,7 +199,7 @@ async fn an_mfa_token_dies_after_five_wrong_codes() {
             StatusCode::UNAUTHORIZED
         );
     }
-    let res = recovery_step(&ca.app, &token, "zzzz-zzzz-zzzz-zzzz").await;
+    let res = recovery_step(&ca.app, &token, "zzzz-zzzz-zzzz-zzzz-zzzz-zzzz").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         second_step(&ca.app, &token, "12345").await.status(),

@@ -137,3 +137,25 @@ pub async fn delete(
     tracing::info!(target: "audit", event = "passkey_deleted", user_id = %uid, passkey_id = %id, session_id = %auth.session_id(), client_ip = %client.ip);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_one_to_a_hundred_characters_without_control_characters() {
+        assert_eq!(parse_name("  Laptop ").unwrap(), "Laptop");
+        assert_eq!(parse_name(&"é".repeat(100)).unwrap().chars().count(), 100);
+        for bad in ["", "  ", "a\u{0}b", "tab\there", "line\nbreak", "\u{7f}"] {
+            assert!(parse_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_name(&"x".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn the_stored_counter_is_read_from_the_passkey_json() {
+        assert_eq!(register::counter_of(r#"{"cred":{"counter":7}}"#), 7);
+        assert_eq!(register::counter_of(r#"{"cred":{}}"#), 0);
+        assert_eq!(register::counter_of("not json"), 0);
+    }
+}

@@ -209,3 +209,36 @@ where
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_digits_are_a_totp_code_and_anything_else_a_recovery_code() {
+        for totp in ["123456", " 123 456 ", "000000"] {
+            assert_eq!(Presented::either(totp.into()).method(), "totp", "{totp:?}");
+        }
+        for other in [
+            "12345",
+            "1234567",
+            "12345a",
+            "7k2m-q9xa-d4tr-b8ne-3hwz-p0cj",
+            "",
+        ] {
+            assert_eq!(
+                Presented::either(other.into()).method(),
+                "recovery_code",
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn presented_codes_never_print() {
+        let code = Presented::either("123456".into());
+        assert_eq!(format!("{code:?}"), "Totp(***)");
+        let code = Presented::Recovery("secret-code".into());
+        assert!(!format!("{code:?}").contains("secret"));
+    }
+}
