@@ -443,3 +443,25 @@ async fn the_passkey_script_is_a_same_origin_file_and_the_only_script() {
     assert_eq!(scripts.len(), 1);
     assert!(scripts[0].starts_with(" src=\"/static/js/passkeys.js\" defer></script>"));
 }
+
+#[tokio::test]
+async fn an_ip_address_public_url_is_warned_about_once_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir);
+    let server = ServerProcess::start(&url, &[("PUBLIC_URL", "http://127.0.0.1:8080")]).await;
+    for path in ["/login", "/login", "/healthz"] {
+        let res = browser().get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let logs = server.logs.lock().unwrap().clone();
+    let warnings: Vec<&String> = logs
+        .iter()
+        .filter(|l| l.contains("passkeys are unavailable"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{logs:#?}");
+    assert!(
+        warnings[0].contains("IP address") && warnings[0].contains("WARN"),
+        "{}",
+        warnings[0]
+    );
+}
