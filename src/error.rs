@@ -18,6 +18,12 @@ use std::fmt;
 
 use actix_web::http::StatusCode;
 
+/// Why a JSON route refused a body's content type.
+pub const JSON_ONLY: &str = "requests with a body must be application/json";
+/// Why any route refused a compressed body.
+pub const NO_ENCODING: &str =
+    "compressed request bodies are not accepted (Content-Encoding must be identity)";
+
 /// Field name to a readable reason, as in `"fields": {"title": "is required"}`.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -61,8 +67,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
-    #[error("requests with a body must be application/json")]
-    UnsupportedMediaType,
+    /// A body the server will not read: not JSON, or compressed.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
     #[error("the request body is larger than 64 KiB")]
     PayloadTooLarge,
     #[error("some fields are invalid")]
@@ -93,7 +100,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -113,7 +120,7 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
-            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Validation(_) => "validation_failed",
             Self::RateLimited { .. } => "rate_limited",

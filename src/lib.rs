@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod maintenance;
+pub mod metrics;
 
 pub mod secrets;
 pub mod state;
@@ -38,6 +39,8 @@ use state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The `/metrics` listener, when `METRICS_ADDR` is set.
+    metrics: Option<(u16, Server)>,
     mail_worker: mail::WorkerHandle,
 }
 
@@ -81,7 +84,9 @@ impl Application {
         }
         let state = web::Data::new(state);
         maintenance::spawn(state.clone());
+        auth::tokens::keyring::spawn_refresher(state.clone());
         let mail_worker = mail::start_worker(&state, services.mail_worker)?;
+        let metrics = http::metrics::serve(&state)?;
         let server = HttpServer::new(move || {
             let session = SessionMiddleware::builder(
                 CookieSessionStore::default(),
@@ -99,6 +104,7 @@ impl Application {
                 .configure(http::configure)
                 .wrap(middleware::from_fn(http::headers::finish))
                 .wrap(session)
+                .wrap(middleware::from_fn(http::encoding::refuse_encoded_bodies))
                 .wrap(middleware::from_fn(http::request_log::log_request))
         })
         .listen(listener)
@@ -109,6 +115,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics,
             mail_worker,
         })
     }
@@ -118,9 +125,23 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let served = match self.metrics {
+            Some((_, metrics)) => {
+                let metrics_handle = metrics.handle();
+                tokio::spawn(metrics);
+                let served = self.server.await;
+                metrics_handle.stop(true).await;
+                served
+            }
+            None => self.server.await,
+        };
         self.mail_worker.shutdown().await;
         served
     }

@@ -5,8 +5,16 @@ use std::process::ExitCode;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    // A real environment variable wins over `.env` (dotenvy never overrides).
-    let _ = dotenvy::dotenv();
+    // `./.env` only: dotenvy's `dotenv()` walks up the parent folders, so
+    // anyone who can write a `.env` above the working folder could set
+    // JWT_SECRET or TRUSTED_PROXIES. A real environment variable wins (dotenvy
+    // never overrides); a missing file is fine, an unreadable one is an error.
+    if let Err(e) = dotenvy::from_path(".env") {
+        if !e.not_found() {
+            eprintln!("taskgate: error: .env: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let cli = taskgate::cli::Cli::parse();
     taskgate::telemetry::init();
     let result = match taskgate::config::Config::from_env() {

@@ -8,9 +8,11 @@ use crate::auth::cookies::CookieNames;
 use crate::auth::limits::AuthLimits;
 use crate::auth::passkeys::{Passkeys, Unavailable};
 use crate::auth::password::Hasher;
+use crate::auth::tokens::keyring::KeyRing;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
-use crate::config::{Config, PublicUrl};
+use crate::config::{Config, JwtAlg, PublicUrl};
+use crate::db::connection::PooledConn;
 use crate::db::Pool;
 use crate::mail::{self, MailSettings, Outbox};
 use crate::secrets::{Purpose, Sealer, ServerKeys};
@@ -53,7 +55,7 @@ impl AppState {
         keys: ServerKeys,
         public_url: PublicUrl,
     ) -> anyhow::Result<Self> {
-        let tokens = TokenKeys::new(keys.hs256(), config.access_token_ttl);
+        let tokens = token_keys(&pool, &config, &keys)?;
         let smtp_url = config
             .smtp_url
             .as_ref()
@@ -101,4 +103,20 @@ impl AppState {
     pub fn sealer(&self, purpose: Purpose) -> Sealer {
         self.keys.sealer(purpose)
     }
+}
+
+/// The access-token keys `JWT_ALG` asks for; with EdDSA, the key ring is
+/// opened from the database (at start, before serving).
+fn token_keys(pool: &Pool, config: &Config, keys: &ServerKeys) -> anyhow::Result<TokenKeys> {
+    let ttl = config.access_token_ttl;
+    Ok(match config.jwt_alg {
+        JwtAlg::Hs256 => TokenKeys::hs256(keys.hs256(), ttl),
+        JwtAlg::EdDsa => {
+            let mut conn = pool.get().context("cannot get a database connection")?;
+            let pooled: &mut PooledConn = &mut conn;
+            let ring = KeyRing::open(&mut pooled.inner, keys, ttl, config.jwt_key_rotation_days)
+                .context("cannot load the signing keys")?;
+            TokenKeys::eddsa(ring, ttl)
+        }
+    })
 }

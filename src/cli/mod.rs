@@ -3,6 +3,7 @@
 //! and PostgreSQL alike, print tables for people and `--json` for scripts, and
 //! exit non-zero with a one-line message on bad input.
 
+mod keys;
 mod output;
 mod sessions;
 mod users;
@@ -40,6 +41,9 @@ pub enum Command {
     /// List or revoke sessions
     #[command(subcommand)]
     Sessions(sessions::SessionsCommand),
+    /// List or rotate the Ed25519 keys that sign access tokens
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Print a new random JWT_SECRET (64 characters) and exit
     GenSecret,
 }
@@ -59,6 +63,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let applied = db::run_migrations(&pool)?;
             println!("migrations applied: {applied}");
         }
+        Command::Keys(cmd) => keys::run(cmd, &config).await?,
         Command::GenSecret => println!("{}", secrets::generate()),
         Command::Users(cmd) => users::run(cmd, &admin_state(config)?).await?,
         Command::Sessions(cmd) => sessions::run(cmd, &admin_state(config)?).await?,

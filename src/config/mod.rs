@@ -55,6 +55,8 @@ pub struct Config {
     /// same answer instead of revoking the session; zero is strict.
     pub refresh_reuse_grace: Duration,
     pub cookie_secure: bool,
+    /// A request body must arrive within this long (at most 60 s).
+    pub body_read_timeout: Duration,
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
     pub session_idle: Duration,
@@ -98,6 +100,7 @@ impl Config {
             metrics_addr: get("METRICS_ADDR"),
             refresh_reuse_grace: secs(&get, "REFRESH_REUSE_GRACE_SECS", 10)?,
             cookie_secure: parse_bool(&get, "COOKIE_SECURE", true)?,
+            body_read_timeout: secs(&get, "BODY_READ_TIMEOUT_SECS", 30)?,
             access_token_ttl: secs(&get, "ACCESS_TOKEN_TTL_SECS", 900)?,
             session_ttl: secs(&get, "SESSION_TTL_SECS", 2_592_000)?,
             session_idle: secs(&get, "SESSION_IDLE_SECS", 604_800)?,
@@ -131,6 +134,9 @@ impl Config {
                     MAX_LIFETIME.as_secs()
                 );
             }
+        }
+        if self.body_read_timeout.is_zero() || self.body_read_timeout > Duration::from_secs(60) {
+            bail!("BODY_READ_TIMEOUT_SECS must be between 1 and 60");
         }
         if self.refresh_reuse_grace > Duration::from_secs(300) {
             bail!("REFRESH_REUSE_GRACE_SECS must be at most 300");

@@ -64,6 +64,8 @@ diesel::table! {
         session_id -> Text,
         created_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        successor_hash -> Nullable<Text>,
+        successor_sealed -> Nullable<Text>,
     }
 }
 

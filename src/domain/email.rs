@@ -11,6 +11,22 @@ pub enum EmailError {
     TooLong,
     #[error("text may not contain the NUL character")]
     Nul,
+    #[error("email addresses may not contain invisible or control characters")]
+    Invisible,
+}
+
+/// Characters that render as nothing or reorder text: two addresses that
+/// differ only in these would look identical. Unicode's format characters
+/// (Cf: zero-width spaces and joiners, bidi controls, the BOM…), plus the
+/// other default-ignorable ones that are not Cf.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
+        || c.is_control()
 }
 
 /// A normalised email address; the only way to get one is [`Email::parse`].
@@ -26,6 +42,9 @@ impl Email {
             return Err(EmailError::Nul);
         }
         let email = raw.trim().to_lowercase();
+        if email.chars().any(is_invisible) {
+            return Err(EmailError::Invisible);
+        }
         if email.chars().count() > 254 {
             return Err(EmailError::TooLong);
         }
@@ -43,11 +62,6 @@ impl Email {
             return Err(EmailError::Malformed);
         }
         Ok(Self(email))
-    }
-
-    /// Rebuilds an `Email` read back from the database, where it was stored already validated.
-    pub fn from_trusted(stored: String) -> Self {
-        Self(stored)
     }
 }
 
@@ -91,6 +105,25 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn refuses_invisible_and_control_characters() {
+        for bad in [
+            "ad\u{200B}min@example.com",
+            "admin@exam\u{200D}ple.com",
+            "\u{202E}moc.elpmaxe@nimda",
+            "admin@example.com\u{FEFF}",
+            "a\u{1b}b@example.com",
+            "a\u{7f}@example.com",
+            "a\u{AD}dmin@example.com",
+        ] {
+            assert_eq!(Email::parse(bad), Err(EmailError::Invisible), "{bad:?}");
+        }
+        assert!(
+            Email::parse("josé@exämple.com").is_ok(),
+            "other letters are fine"
+        );
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Free-text fields: task title and description, and a user's display name.
 //!
 //! U+0000 is refused everywhere (PostgreSQL cannot store it), so behaviour
-//! never depends on the engine. Other characters are kept byte-for-byte.
+//! never depends on the engine. Control characters (Unicode Cc) are refused
+//! in titles and names — they forge lines in terminals and logs — and allowed
+//! in a description only as line breaks and tabs. Everything else is kept
+//! byte-for-byte.
 
 /// Why a text field was refused; the message is shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,11 +15,19 @@ pub enum TextError {
     TooLong(usize),
     #[error("may not contain the NUL character")]
     Nul,
+    #[error("may not contain control characters")]
+    Control,
 }
 
-fn check(text: &str, max: usize) -> Result<(), TextError> {
+/// Length and NUL; control characters other than those `allowed`.
+fn check(text: &str, max: usize, allowed: &[char]) -> Result<(), TextError> {
     if text.contains('\0') {
         Err(TextError::Nul)
+    } else if text
+        .chars()
+        .any(|c| c.is_control() && !allowed.contains(&c))
+    {
+        Err(TextError::Control)
     } else if text.chars().count() > max {
         Err(TextError::TooLong(max))
     } else {
@@ -33,7 +44,7 @@ impl TaskTitle {
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
         let title = raw.trim();
-        check(title, Self::MAX)?;
+        check(title, Self::MAX, &[])?;
         if title.is_empty() {
             return Err(TextError::Empty);
         }
@@ -53,7 +64,7 @@ impl Description {
     pub const MAX: usize = 2000;
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        check(raw, Self::MAX)?;
+        check(raw, Self::MAX, &['\n', '\r', '\t'])?;
         Ok(Self(raw.to_owned()))
     }
 
@@ -72,7 +83,7 @@ impl DisplayName {
     /// `Ok(None)` for a blank name: the name is optional.
     pub fn parse(raw: &str) -> Result<Option<Self>, TextError> {
         let name = raw.trim();
-        check(name, Self::MAX)?;
+        check(name, Self::MAX, &[])?;
         Ok((!name.is_empty()).then(|| Self(name.to_owned())))
     }
 
@@ -106,6 +117,16 @@ mod tests {
         assert_eq!(Description::parse(raw).unwrap().into_inner(), raw);
         assert!(Description::parse(&"x".repeat(2001)).is_err());
         assert_eq!(Description::parse("\0"), Err(TextError::Nul));
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_line_breaks_in_descriptions() {
+        assert_eq!(TaskTitle::parse("a\u{1b}[2Jb"), Err(TextError::Control));
+        assert_eq!(TaskTitle::parse("a\nb"), Err(TextError::Control));
+        assert_eq!(DisplayName::parse("Ann\r\nroot"), Err(TextError::Control));
+        assert_eq!(DisplayName::parse("\u{7f}"), Err(TextError::Control));
+        assert!(Description::parse("line one\r\nline two\tindented").is_ok());
+        assert_eq!(Description::parse("bell\u{7}"), Err(TextError::Control));
     }
 
     #[test]

@@ -12,14 +12,21 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::error::{AppError, JSON_ONLY};
 use crate::http::error::{ApiError, PageError};
+use crate::state::AppState;
 
 /// The contract's body limit, for JSON and forms alike.
 pub const BODY_LIMIT: usize = 64 * 1024;
-/// A body must arrive within this long (the contract allows at most 60 s):
-/// a client trickling bytes cannot hold a worker's attention for ever.
+/// A body must arrive within this long unless `BODY_READ_TIMEOUT_SECS` says
+/// otherwise (the contract allows at most 60 s): a client trickling bytes
+/// cannot hold a request open for ever.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn body_timeout(req: &HttpRequest) -> Duration {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(BODY_TIMEOUT, |s| s.config.body_read_timeout)
+}
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -39,7 +46,7 @@ impl From<BodyError> for AppError {
     }
 }
 
-/// Reads the whole body, at most [`BODY_LIMIT`] bytes within [`BODY_TIMEOUT`].
+/// Reads the whole body, at most [`BODY_LIMIT`] bytes within the read timeout.
 pub async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<Vec<u8>, BodyError> {
     let declared = req
         .headers()
@@ -60,7 +67,7 @@ pub async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<Vec<u8
         }
         Ok(body)
     };
-    tokio::time::timeout(BODY_TIMEOUT, read)
+    tokio::time::timeout(body_timeout(req), read)
         .await
         .map_err(|_| BodyError::TimedOut)?
 }
@@ -106,7 +113,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let payload = payload.take();
         Box::pin(async move {
             if !is_json(&req) {
-                return Err(ApiError(AppError::UnsupportedMediaType));
+                return Err(ApiError(AppError::UnsupportedMediaType(JSON_ONLY)));
             }
             let body = read_body(&req, payload).await?;
             let value: serde_json::Value = serde_json::from_slice(&body)
@@ -146,7 +153,7 @@ impl FromRequest for NoBody {
                 return Ok(NoBody);
             }
             if !is_json(&req) {
-                return Err(ApiError(AppError::UnsupportedMediaType));
+                return Err(ApiError(AppError::UnsupportedMediaType(JSON_ONLY)));
             }
             serde_json::from_slice::<serde_json::Value>(&body)
                 .map(|_| NoBody)

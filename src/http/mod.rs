@@ -4,16 +4,19 @@
 
 pub mod api;
 pub mod csrf_form;
+pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod layout;
+pub mod metrics;
 pub mod outcomes;
 pub mod pages;
 pub mod qr;
 pub mod ready;
 pub mod request_log;
 pub mod throttle;
+pub mod well_known;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -27,6 +30,11 @@ const PASSKEYS_JS: &str = include_str!("../../static/js/passkeys.js");
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(web::get().to(api::health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(ready::readyz)))
+        .service(web::resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
+        .service(
+            web::resource("/.well-known/oauth-authorization-server")
+                .route(web::get().to(well_known::metadata)),
+        )
         .service(web::resource("/static/css/app.css").route(web::get().to(stylesheet)))
         .service(web::resource("/static/js/passkeys.js").route(web::get().to(passkeys_script)))
         .service(api::scope())

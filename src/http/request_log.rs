@@ -33,6 +33,9 @@ pub async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().to_string();
+    let metered = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.config.metrics_addr.is_some());
     // The client IP goes on the span so every event of this request carries it.
     let client_ip = req
         .app_data::<web::Data<AppState>>()
@@ -53,6 +56,15 @@ pub async fn log_request(
                 .match_pattern()
                 .unwrap_or_else(|| "(unmatched)".to_owned());
             let status = res.status().as_u16();
+            if metered {
+                let code = res.status();
+                let labels = [route.as_str(), method.as_str(), code.as_str()];
+                let m = crate::metrics::get();
+                m.requests.with_label_values(&labels).inc();
+                m.latency
+                    .with_label_values(&labels)
+                    .observe(latency_ms / 1000.0);
+            }
             if status >= 500 {
                 tracing::error!(method, route, status, latency_ms, "request");
             } else {

@@ -26,6 +26,10 @@ pub async fn auth_attempts(
                 Ok(Ok(())) => None,
                 Ok(Err(throttled)) => {
                     tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = req.path());
+                    crate::metrics::get()
+                        .rate_limited
+                        .with_label_values(&["ip"])
+                        .inc();
                     Some(AppError::from(throttled))
                 }
                 // A count we cannot keep refuses the attempt rather than waving it through.

@@ -223,6 +223,15 @@ impl Worker {
         let retry = self.settings.retry;
         let give_up = matches!(&outcome, Err(e) if e.permanent || attempts >= retry.max_attempts);
         let wait = retry.delay_after(attempts);
+        let status = match &outcome {
+            Ok(()) => "sent",
+            Err(_) if give_up => "failed",
+            Err(_) => "retry",
+        };
+        crate::metrics::get()
+            .mails
+            .with_label_values(&[status])
+            .inc();
         let outcome_db = outcome.clone();
         let id_db = id.clone();
         let held = db::write(&self.pool, move |c| {

@@ -41,8 +41,12 @@ pub fn resolve(config: &Config) -> anyhow::Result<SecretString> {
     };
     let path = secret_path(db);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "DATABASE_URL: cannot create the folder {}",
+                parent.display()
+            )
+        })?;
     }
     match fs::OpenOptions::new()
         .write(true)

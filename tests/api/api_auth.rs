@@ -470,7 +470,8 @@ async fn refresh_rotates_the_pair_and_the_new_tokens_work() {
 
 #[tokio::test]
 async fn reusing_an_old_refresh_token_is_401_and_revokes_the_whole_session() {
-    let app = spawn_app().await;
+    // Strict: no grace window (REFRESH_REUSE_GRACE_SECS=0).
+    let app = spawn_app_with(|c| c.refresh_reuse_grace = std::time::Duration::ZERO).await;
     let user = app.api_signup("frank@example.com").await;
     let res = refresh(&app, &user.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);

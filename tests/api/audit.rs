@@ -38,7 +38,11 @@ fn find<'a>(events: &'a [Value], name: &str) -> &'a Value {
 #[tokio::test]
 async fn security_events_are_audited_with_context_and_logs_never_hold_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(&fresh_database_url(&dir), &[]).await;
+    let server = ServerProcess::start(
+        &fresh_database_url(&dir),
+        &[("REFRESH_REUSE_GRACE_SECS", "0")],
+    )
+    .await;
     let new_password = "another fine horse battery";
 
     let signup: Value = send(

@@ -22,6 +22,12 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub db_path: PathBuf,
+    /// The database the app uses (a SQLite path or a PostgreSQL URL).
+    pub database_url: String,
+    /// A pool of its own on the app's database, for arranging and inspecting rows.
+    pub pool: taskgate::db::Pool,
+    /// The metrics listener's port, when METRICS_ADDR was set.
+    pub metrics_port: Option<u16>,
     /// A client with a cookie jar that does not follow redirects.
     pub client: Client,
     pub dir: TempDir,
@@ -98,17 +104,22 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(&dir);
     adjust(&mut config);
-    let db_path = match &config.database_url {
-        DatabaseUrl::Sqlite(p) => p.clone(),
-        DatabaseUrl::Postgres(_) => PathBuf::new(),
+    let (db_path, database_url) = match &config.database_url {
+        DatabaseUrl::Sqlite(p) => (p.clone(), p.display().to_string()),
+        DatabaseUrl::Postgres(url) => (PathBuf::new(), url.clone()),
     };
+    let pool = taskgate::db::build_pool(&config).expect("test pool");
     let app = Application::build(config).await.expect("app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         db_path,
+        database_url,
+        pool,
+        metrics_port,
         client: browser(),
         dir,
     }
@@ -381,4 +392,42 @@ impl Drop for ServerProcess {
 pub fn notice(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+impl TestApp {
+    /// Runs `f` on a connection to the app's database (arranging or inspecting rows).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut taskgate::db::AnyConnection) -> T) -> T {
+        let mut conn = self.pool.get().expect("test connection");
+        let pooled: &mut taskgate::db::connection::PooledConn = &mut conn;
+        f(&mut pooled.inner)
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics after `limit`.
+pub async fn wait_until<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The decoded JSON of a JWT's segment (0 header, 1 claims).
+pub fn jwt_part(token: &str, index: usize) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(index).expect("a JWT segment");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
 }

@@ -1490,7 +1490,8 @@ async fn secure_cookies_use_the_host_prefix_and_every_attribute() {
 
 #[tokio::test]
 async fn a_missing_access_cookie_is_renewed_from_the_refresh_cookie_and_reuse_is_detected() {
-    let app = spawn_app().await;
+    // Strict: no grace window (REFRESH_REUSE_GRACE_SECS=0).
+    let app = spawn_app_with(|c| c.refresh_reuse_grace = std::time::Duration::ZERO).await;
     let client = plain_client();
     let mut jar = Jar::default();
     let res = client.get(app.url("/signup")).send().await.unwrap();

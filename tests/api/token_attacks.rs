@@ -1,3 +1,7 @@
+//! Attacks on HS256 tokens (`JWT_ALG=HS256`, where the secret is shared by
+//! design): forging works only with the real secret, and every other trick is
+//! refused. The EdDSA default is attacked in `eddsa.rs`.
+
 use crate::helpers::*;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,6 +12,11 @@ use reqwest::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Sha256, Sha384, Sha512};
+
+/// Every test here runs a server that signs with HS256.
+async fn spawn_app() -> TestApp {
+    spawn_app_with(|c| c.jwt_alg = taskgate::config::JwtAlg::Hs256).await
+}
 
 // ---------------------------------------------------------------------------
 // Private helpers: decoding real tokens and forging new ones

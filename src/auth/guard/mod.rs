@@ -87,7 +87,11 @@ pub async fn check_access(
     token: &str,
     via: Via,
 ) -> Result<Authenticated, AccessError> {
-    let subject = state.tokens.verify(token).ok_or(AccessError::Refused)?;
+    let subject = state
+        .tokens
+        .verify_fresh(&state.pool, token)
+        .await
+        .ok_or(AccessError::Refused)?;
     let (user_id, session_id) = (subject.user_id, subject.session_id);
     let auth = Authenticated {
         user_id,

@@ -5,6 +5,7 @@ use crate::auth::limits::Throttled;
 use crate::db::{self, users};
 use crate::domain::{Email, Password};
 use crate::error::Fault;
+use crate::metrics;
 use crate::state::AppState;
 
 use super::two_factor::{issue_challenge, MfaChallenge};
@@ -56,6 +57,8 @@ pub async fn login(
         .await?
         .map_err(|t| {
             tracing::warn!(target: "audit", event = "login_throttled", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip);
+            count("throttled");
+            metrics::get().rate_limited.with_label_values(&["account"]).inc();
             LoginError::Throttled(t)
         })?;
     let found = match Email::parse(email) {
@@ -81,6 +84,7 @@ pub async fn login(
                 tracing::info!(target: "audit", event = "login_failed", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip)
             }
         }
+        count("failure");
         return Err(LoginError::InvalidCredentials);
     };
     state.limits.refund_account(&state.pool, slot).await?;
@@ -102,5 +106,11 @@ pub async fn login(
     }
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
+    count("success");
     Ok(LoginOutcome::Signed(issued))
+}
+
+/// Counts a sign-in by outcome (`taskgate_logins_total`).
+fn count(outcome: &str) {
+    metrics::get().logins.with_label_values(&[outcome]).inc();
 }

@@ -34,6 +34,10 @@ pub async fn confirm_password(
         .await?
         .map_err(|t| {
             tracing::warn!(target: "audit", event = "reauth_throttled", user_id = %user.id, client_ip = %client.ip);
+            crate::metrics::get()
+                .rate_limited
+                .with_label_values(&["account"])
+                .inc();
             ReauthError::Throttled(t)
         })?;
     let verdict = state

@@ -59,6 +59,7 @@ pub async fn signup(
     let user_id = user.id;
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "signup", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
+    crate::metrics::get().signups.inc();
     Ok(issued)
 }
 

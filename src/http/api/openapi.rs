@@ -241,7 +241,8 @@ error_responses! {
         change does not fit the current state (two-factor already on or off, a passkey \
         already registered).";
     PayloadTooLarge 413 => "`payload_too_large`: the body is over 64 KiB.";
-    UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`.";
+    UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`, \
+        or a compressed one (`Content-Encoding` other than `identity`).";
     ValidationFailed 422 => "`validation_failed`: well-formed input that breaks a rule; \
         `fields` names each field and why.";
     RateLimited 429 => "`rate_limited`: too many attempts from this address or for this account."
@@ -269,7 +270,7 @@ mod tests {
             AppError::NotFound,
             AppError::MethodNotAllowed,
             AppError::Conflict(String::new()),
-            AppError::UnsupportedMediaType,
+            AppError::UnsupportedMediaType(""),
             AppError::PayloadTooLarge,
             AppError::Validation(Default::default()),
             AppError::RateLimited {
@@ -291,7 +292,7 @@ mod tests {
                 | AppError::NotFound
                 | AppError::MethodNotAllowed
                 | AppError::Conflict(_)
-                | AppError::UnsupportedMediaType
+                | AppError::UnsupportedMediaType(_)
                 | AppError::PayloadTooLarge
                 | AppError::Validation(_)
                 | AppError::RateLimited { .. }

@@ -40,26 +40,30 @@ pub async fn spawn_clocked(adjust: impl FnOnce(&mut Config)) -> ClockedApp {
     let mut config = test_config(&dir);
     config.mail_dir = Some(dir.path().join("mail"));
     adjust(&mut config);
-    let db_path = match &config.database_url {
-        DatabaseUrl::Sqlite(p) => p.clone(),
-        DatabaseUrl::Postgres(_) => std::path::PathBuf::new(),
+    let (db_path, database_url) = match &config.database_url {
+        DatabaseUrl::Sqlite(p) => (p.clone(), p.display().to_string()),
+        DatabaseUrl::Postgres(url) => (std::path::PathBuf::new(), url.clone()),
     };
     let clock = Clock::manual(start_time());
     let services = Services {
         clock: clock.clone(),
         ..Services::default()
     };
-    let app = Application::build_with(config.clone(), services)
+    let pool = db::build_pool(&config).expect("pool");
+    let app = Application::build_with(config, services)
         .await
         .expect("app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
-    let pool = db::build_pool(&config).expect("pool");
     ClockedApp {
         app: TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
             db_path,
+            database_url,
+            pool: pool.clone(),
+            metrics_port,
             client: browser(),
             dir,
         },
