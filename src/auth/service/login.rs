@@ -102,6 +102,7 @@ pub async fn login(
         // code at the second step counts on its own.
         let challenge = issue_challenge(state, user_id).await?;
         tracing::info!(target: "audit", event = "login_needs_second_factor", user_id = %user_id, client_ip = %client.ip);
+        count("second_factor");
         return Ok(LoginOutcome::NeedsSecondFactor(challenge));
     }
     let issued = session::start(state, user, client).await?;

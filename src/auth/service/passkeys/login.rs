@@ -89,9 +89,18 @@ pub async fn finish_login(
         }
         Ok(users::find(conn, row.user_id)?.ok_or(PasskeyFlowError::SignInRefused))
     })
-    .await??;
+    .await?
+    .inspect_err(|e| {
+        if matches!(e, PasskeyFlowError::SignInRefused) {
+            crate::metrics::get().logins.with_label_values(&["failure"]).inc();
+        }
+    })?;
     let uid = user.id;
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", method = "passkey", user_id = %uid, session_id = %issued.session_id, client_ip = %client.ip);
+    crate::metrics::get()
+        .logins
+        .with_label_values(&["success"])
+        .inc();
     Ok(issued)
 }

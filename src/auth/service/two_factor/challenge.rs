@@ -19,6 +19,7 @@ use crate::auth::limits::Throttled;
 use crate::db::{self, mfa_challenges, users};
 use crate::domain::UserId;
 use crate::error::Fault;
+use crate::metrics;
 use crate::state::AppState;
 
 use super::super::{session, Issued};
@@ -113,6 +114,9 @@ pub async fn complete_login(
         .await?
         .map_err(|t| {
             tracing::warn!(target: "audit", event = "login_throttled", user_id = %uid, client_ip = %client.ip);
+            let m = metrics::get();
+            m.logins.with_label_values(&["throttled"]).inc();
+            m.rate_limited.with_label_values(&["account"]).inc();
             SecondStepError::Throttled(t)
         })?;
     let outcome = match check(state, &user, &code).await? {
@@ -139,6 +143,7 @@ pub async fn complete_login(
             })
             .await?;
             tracing::info!(target: "audit", event = "second_factor_failed", method = code.method(), user_id = %uid, failures, client_ip = %client.ip);
+            metrics::get().second_factor_failures.inc();
             return Err(SecondStepError::WrongCode);
         }
         Err(other) => return Err(other),
@@ -146,5 +151,6 @@ pub async fn complete_login(
     state.limits.refund_account(&state.pool, slot).await?;
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", method = code.method(), user_id = %uid, session_id = %issued.session_id, client_ip = %client.ip);
+    metrics::get().logins.with_label_values(&["success"]).inc();
     Ok(issued)
 }

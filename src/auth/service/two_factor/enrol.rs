@@ -106,9 +106,16 @@ pub async fn confirm_enrolment(
         .limits
         .reserve_account(&state.pool, &user.email)
         .await?
-        .map_err(TwoFactorError::Throttled)?;
+        .map_err(|t| {
+            crate::metrics::get()
+                .rate_limited
+                .with_label_values(&["account"])
+                .inc();
+            TwoFactorError::Throttled(t)
+        })?;
     let Ok(step) = totp::verify(&secret, code, state.clock.unix(), None) else {
         tracing::info!(target: "audit", event = "totp_enrolment_failed", user_id = %user.id, client_ip = %client.ip);
+        crate::metrics::get().second_factor_failures.inc();
         return Err(TwoFactorError::WrongCode);
     };
     let set = recovery_codes::generate_set();

@@ -63,11 +63,18 @@ async fn reconfirm(
         .limits
         .reserve_account(&state.pool, &user.email)
         .await?
-        .map_err(TwoFactorError::Throttled)?;
+        .map_err(|t| {
+            crate::metrics::get()
+                .rate_limited
+                .with_label_values(&["account"])
+                .inc();
+            TwoFactorError::Throttled(t)
+        })?;
     match check(state, &user, code).await? {
         Some(checked) => Ok((user, checked, slot)),
         None => {
             tracing::info!(target: "audit", event = "second_factor_failed", method = code.method(), user_id = %user.id, client_ip = %client.ip);
+            crate::metrics::get().second_factor_failures.inc();
             Err(TwoFactorError::WrongCode)
         }
     }
