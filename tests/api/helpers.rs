@@ -101,6 +101,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after `adjust` has changed the test configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_services(adjust, taskgate::Services::default()).await
+}
+
+/// [`spawn_app_with`] with adjusted outside services (a manual clock, mail retries).
+pub async fn spawn_app_with_services(
+    adjust: impl FnOnce(&mut Config),
+    services: taskgate::Services,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(&dir);
     adjust(&mut config);
@@ -109,7 +117,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         DatabaseUrl::Postgres(url) => (PathBuf::new(), url.clone()),
     };
     let pool = taskgate::db::build_pool(&config).expect("test pool");
-    let app = Application::build(config).await.expect("app builds");
+    let app = Application::build_with(config, services)
+        .await
+        .expect("app builds");
     let port = app.port();
     let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());

@@ -13,9 +13,9 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use sha1::Sha1;
 use taskgate::clock::Clock;
-use taskgate::config::{Config, DatabaseUrl};
-use taskgate::db::{self, outbox, users, Pool};
-use taskgate::{Application, Services};
+use taskgate::config::Config;
+use taskgate::db::{outbox, users, Pool};
+use taskgate::Services;
 
 use crate::helpers::*;
 
@@ -24,6 +24,8 @@ pub struct ClockedApp {
     pub app: TestApp,
     pub clock: Clock,
     pub pool: Pool,
+    /// Where `.eml` files go (kept out of the repository on PostgreSQL too).
+    _mail: tempfile::TempDir,
 }
 
 /// The start of the current real 30-second step, plus 10 s: the manual clock
@@ -36,39 +38,25 @@ pub fn start_time() -> i64 {
 
 /// Spawns the app with a manual clock at [`start_time`] after `adjust`.
 pub async fn spawn_clocked(adjust: impl FnOnce(&mut Config)) -> ClockedApp {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = test_config(&dir);
-    config.mail_dir = Some(dir.path().join("mail"));
-    adjust(&mut config);
-    let (db_path, database_url) = match &config.database_url {
-        DatabaseUrl::Sqlite(p) => (p.clone(), p.display().to_string()),
-        DatabaseUrl::Postgres(url) => (std::path::PathBuf::new(), url.clone()),
-    };
+    let mail = tempfile::tempdir().expect("tempdir");
     let clock = Clock::manual(start_time());
     let services = Services {
         clock: clock.clone(),
         ..Services::default()
     };
-    let pool = db::build_pool(&config).expect("pool");
-    let app = Application::build_with(config, services)
-        .await
-        .expect("app builds");
-    let port = app.port();
-    let metrics_port = app.metrics_port();
-    tokio::spawn(app.run_until_stopped());
-    ClockedApp {
-        app: TestApp {
-            address: format!("http://127.0.0.1:{port}"),
-            port,
-            db_path,
-            database_url,
-            pool: pool.clone(),
-            metrics_port,
-            client: browser(),
-            dir,
+    let app = spawn_app_with_services(
+        |c| {
+            c.mail_dir = Some(mail.path().to_owned());
+            adjust(c);
         },
+        services,
+    )
+    .await;
+    ClockedApp {
+        pool: app.pool.clone(),
+        app,
         clock,
-        pool,
+        _mail: mail,
     }
 }
 
