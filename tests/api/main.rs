@@ -22,6 +22,7 @@ mod rate_limits;
 mod refresh_grace;
 mod review_input;
 mod review_limits;
+mod scale_journey;
 mod scale_out;
 mod security;
 mod smoke;
