@@ -61,6 +61,11 @@ pub enum AppError {
     SignInRequired { next: String },
     #[error("{0}")]
     Forbidden(String),
+    /// A personal access token on a route it does not allow: RFC 6750's
+    /// `insufficient_scope`, naming the scope the route needs (`session` for
+    /// routes that only a signed-in session may use).
+    #[error("this token does not allow this request; it needs the scope {scope}")]
+    InsufficientScope { scope: &'static str },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -78,6 +83,14 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Fault(#[from] Fault),
+    // Email links and verification (contract section 8).
+    /// A mailed link's token that is used, expired, superseded or unknown (400).
+    #[error("this link is no longer valid; ask for a new one")]
+    InvalidToken,
+    /// A correct password for an address not yet verified, while
+    /// `REQUIRE_VERIFIED_EMAIL` is on (403).
+    #[error("confirm your email address first: open the link we sent you, or ask for a new one")]
+    EmailNotVerified,
 }
 
 impl AppError {
@@ -96,7 +109,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } | Self::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -108,6 +121,8 @@ impl AppError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Fault(Fault::Internal(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidToken => StatusCode::BAD_REQUEST,
+            Self::EmailNotVerified => StatusCode::FORBIDDEN,
         }
     }
 
@@ -117,6 +132,7 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized { .. } | Self::SignInRequired { .. } => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::InsufficientScope { .. } => "insufficient_scope",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
@@ -126,6 +142,8 @@ impl AppError {
             Self::RateLimited { .. } => "rate_limited",
             Self::Fault(Fault::Unavailable(_) | Fault::Busy { .. }) => "unavailable",
             Self::Fault(Fault::Internal(_)) => "internal",
+            Self::InvalidToken => "invalid_token",
+            Self::EmailNotVerified => "email_not_verified",
         }
     }
 

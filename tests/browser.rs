@@ -732,6 +732,90 @@ async fn chromium_enforces_httponly_and_csp() {
     c.close().await.expect("close browser");
 }
 
+/// The newest `.eml` file in `dir` whose text contains `subject`, waiting
+/// for the mail worker to write it.
+async fn eml_with_subject(dir: &Path, subject: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .find(|text| text.contains(&format!("Subject: {subject}")));
+        if let Some(text) = found {
+            return text;
+        }
+        assert!(
+            start.elapsed() < STEP,
+            "no .eml with {subject:?} in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Forgot password: the login page's link, the form, the `.eml` file the
+/// server writes without SMTP, its link opened in the browser, a new
+/// password, and signing in with it (and not with the old one).
+#[tokio::test]
+async fn forgot_password_mail_link_resets_and_the_new_password_signs_in() {
+    let test = "forgot_password_mail_link_resets_and_the_new_password_signs_in";
+    let Some(mut driver) = Driver::start(test).await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let c = driver.session(None).await;
+    let email = "grace@example.com";
+    let new_password = "a freshly reset passphrase 7";
+
+    within_deadline(test, async {
+        sign_up(&c, &app, "Grace Hopper", email).await;
+        sign_out(&c).await;
+
+        let link = find(&c, "a[href=\"/forgot-password\"]").await;
+        click_and_wait(&c, &link).await;
+        expect_path(&c, "/forgot-password").await;
+        fill(&c, "#email", email).await;
+        submit(&c, "/forgot-password").await;
+        expect_path(&c, "/login").await;
+        assert!(text_of(&c, ".flash").await.contains("on its way"));
+
+        let eml = eml_with_subject(&app.dir.path().join("mail"), "Reset your password").await;
+        assert!(eml.contains(&format!("To: {email}")), "{eml}");
+        let url = eml
+            .split_whitespace()
+            .find(|w| w.contains("/reset-password?token="))
+            .expect("a reset link in the mail")
+            .to_owned();
+        c.goto(&url).await.expect("open the link");
+        assert_eq!(text_of(&c, "h1").await, "Choose a new password");
+        fill(&c, "#new_password", new_password).await;
+        submit(&c, "/reset-password").await;
+        expect_path(&c, "/login").await;
+        assert!(text_of(&c, ".flash").await.contains("password was reset"));
+
+        sign_in_here(&c, email, PASSWORD).await;
+        expect_path(&c, "/login").await;
+        assert!(
+            !text_of(&c, "[role=alert]").await.is_empty(),
+            "the old password is refused"
+        );
+        sign_in_here(&c, email, new_password).await;
+        expect_path(&c, "/tasks").await;
+
+        // The link worked once: opened again, it says so and offers a new one.
+        c.goto(&url).await.expect("open the link again");
+        assert_eq!(text_of(&c, "h1").await, "This link is no longer valid");
+        find(&c, "form[action=\"/forgot-password\"]").await;
+    })
+    .await;
+
+    c.close().await.expect("close browser");
+}
+
 // ---------------------------------------------------------------------------
 // Passkeys: a WebDriver virtual authenticator (W3C WebAuthn §11.3).
 // ---------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 //! Command line (clap): `serve` (the default), `migrate`, and the admin
-//! commands `users`, `sessions`, `gen-secret`. Admin commands work on SQLite
-//! and PostgreSQL alike, print tables for people and `--json` for scripts, and
-//! exit non-zero with a one-line message on bad input.
+//! commands `users`, `sessions`, `tokens`, `keys`, `mail`, `gen-secret`. Admin
+//! commands work on SQLite and PostgreSQL alike, print tables for people and
+//! `--json` for scripts, and exit non-zero with a one-line message on bad input.
 
 mod keys;
+mod mail;
 mod output;
 mod sessions;
+mod tokens;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +48,12 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Print a new random JWT_SECRET (64 characters) and exit
     GenSecret,
+    /// Show the mail outbox (never a message body or a link)
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
+    /// List or revoke personal access tokens
+    #[command(subcommand)]
+    Tokens(tokens::TokensCommand),
 }
 
 /// Runs the chosen command with an already-read configuration.
@@ -67,6 +75,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::GenSecret => println!("{}", secrets::generate()),
         Command::Users(cmd) => users::run(cmd, &admin_state(config)?).await?,
         Command::Sessions(cmd) => sessions::run(cmd, &admin_state(config)?).await?,
+        Command::Mail(cmd) => mail::run(cmd, &admin_state(config)?).await?,
+        Command::Tokens(cmd) => tokens::run(cmd, &admin_state(config)?).await?,
     }
     Ok(())
 }

@@ -1,4 +1,6 @@
-//! Plain-text tables for people; JSON for scripts.
+//! Plain-text tables for people; JSON for scripts. Table cells show anything
+//! non-printable escaped, so stored text cannot move the cursor, recolour the
+//! terminal or forge a row.
 
 use serde::Serialize;
 
@@ -52,14 +54,29 @@ pub fn print<T: Serialize>(
     Ok(())
 }
 
-/// A cell as it may reach a terminal: control and format characters (ESC,
-/// newlines, bidi overrides, zero-width…) are shown as `\u{…}` escapes, so
-/// stored text can never forge a table row, clear the screen or reorder a line.
-pub fn printable(cell: &str) -> String {
-    let mut out = String::with_capacity(cell.len());
-    for c in cell.chars() {
-        if c.is_control() || is_format(c) {
-            out.push_str(&c.escape_unicode().to_string());
+/// `text` safe to print in a terminal table: control characters, line and
+/// paragraph separators, and invisible formatting characters (bidirectional
+/// overrides, zero-width characters) are written as `\u{…}` escapes, and a
+/// backslash as `\\`, so a cell can neither move the cursor nor disguise
+/// what it says.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        );
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || invisible {
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
@@ -67,22 +84,16 @@ pub fn printable(cell: &str) -> String {
     out
 }
 
-/// Unicode format characters that change how text displays without showing.
-fn is_format(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
-        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::printable;
 
     #[test]
-    fn cells_never_carry_control_or_bidi_characters_to_the_terminal() {
-        assert_eq!(printable("Ann"), "Ann");
-        assert_eq!(printable("a\nb"), "a\\u{a}b");
-        assert_eq!(printable("\u{1b}[2J"), "\\u{1b}[2J");
-        assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
-        assert_eq!(printable("josé"), "josé");
+    fn non_printable_characters_are_escaped() {
+        assert_eq!(printable("plain text é"), "plain text é");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("line\nbreak\t"), "line\\u{a}break\\u{9}");
+        assert_eq!(printable("evil\u{202e}txt"), "evil\\u{202e}txt");
+        assert_eq!(printable("back\\slash"), "back\\\\slash");
     }
 }

@@ -1,6 +1,6 @@
 //! The domain's UUID ids as Diesel values: stored as `TEXT` (hyphenated,
 //! lower case) on both engines, read back into the typed id. Rows and filters
-//! then carry `UserId`/`SessionId`/`TaskId` instead of strings, so an id of
+//! then carry `UserId`/`SessionId`/`TaskId`/`PatId` instead of strings, so an id of
 //! one kind can never be compared with a column of another.
 
 use std::io::Write;
@@ -15,7 +15,7 @@ use diesel::sql_types::{Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 use super::connection::{MultiBackend, MultiRawValue};
-use crate::domain::{PasskeyId, SessionId, TaskId, UserId};
+use crate::domain::{PasskeyId, PatId, SessionId, TaskId, UserId};
 
 /// Diesel's traits for one id type; each must offer `parse(&str) -> Option<Self>`
 /// and a hyphenated `Display`.
@@ -114,4 +114,4 @@ fn parse_id<T: ParseId>(text: &str) -> deserialize::Result<T> {
     T::parse_id(text).ok_or_else(|| format!("stored id is not a UUID: {text:?}").into())
 }
 
-text_id!(UserId, SessionId, TaskId, PasskeyId);
+text_id!(UserId, SessionId, TaskId, PatId, PasskeyId);

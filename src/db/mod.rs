@@ -3,12 +3,15 @@
 //! blocking calls off the async workers.
 
 pub mod connection;
+pub mod email_tokens;
 mod faults;
 pub mod ids;
 pub mod mfa_challenges;
 pub mod migrate;
 pub mod outbox;
 pub mod passkeys;
+pub mod pat_cache;
+pub mod pats;
 pub mod rate_limits;
 pub mod recovery_codes;
 pub mod refresh_tokens;

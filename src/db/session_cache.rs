@@ -39,14 +39,23 @@ diesel::define_sql_function! {
     fn taskgate_session_changed() -> diesel::sql_types::Integer;
 }
 
-/// Per-connection (TEMP) triggers calling `taskgate_session_changed()`.
-/// They live only in the connection, never in the file.
+/// Per-connection (TEMP) triggers calling `taskgate_session_changed()` when a
+/// session or a personal access token is revoked, changed or deleted (the
+/// PAT cache, `db::pat_cache`, shares this change clock). They live only in
+/// the connection, never in the file.
 const TRIGGERS: &str = "\
      CREATE TEMP TRIGGER IF NOT EXISTS taskgate_session_revoked \
          AFTER UPDATE OF id, user_id, expires_at, revoked_at ON main.sessions \
          BEGIN SELECT taskgate_session_changed(); END; \
      CREATE TEMP TRIGGER IF NOT EXISTS taskgate_session_deleted \
          AFTER DELETE ON main.sessions \
+         BEGIN SELECT taskgate_session_changed(); END; \
+     CREATE TEMP TRIGGER IF NOT EXISTS taskgate_pat_revoked \
+         AFTER UPDATE OF id, user_id, token_hash, scopes, expires_at, revoked_at \
+         ON main.personal_access_tokens \
+         BEGIN SELECT taskgate_session_changed(); END; \
+     CREATE TEMP TRIGGER IF NOT EXISTS taskgate_pat_deleted \
+         AFTER DELETE ON main.personal_access_tokens \
          BEGIN SELECT taskgate_session_changed(); END;";
 
 thread_local! {
@@ -64,8 +73,9 @@ pub fn register(conn: &SqliteConnection) -> diesel::QueryResult<()> {
     })
 }
 
-/// Installs the triggers. False while the `sessions` table does not exist
-/// yet (a fresh file before its migrations); `db::run` tries again then.
+/// Installs the triggers. False while the `sessions` or
+/// `personal_access_tokens` table does not exist yet (a fresh file before its
+/// migrations); `db::run` tries again then.
 /// PostgreSQL needs nothing: true.
 pub fn install_triggers(conn: &mut AnyConnection) -> bool {
     match conn {
@@ -217,6 +227,13 @@ mod tests {
              INSERT INTO sessions VALUES ('s1', 'u', 'x', 'y', NULL), ('s2', 'u', 'x', 'y', NULL);",
         )
         .unwrap();
+        assert!(
+            !install_triggers(&mut conn),
+            "no personal_access_tokens table yet"
+        );
+        conn.batch_execute(PAT_TABLE).unwrap();
+        conn.batch_execute("INSERT INTO personal_access_tokens VALUES ('p1', 'u', 'h1', 's', 'y', NULL, NULL), ('p2', 'u', 'h2', 's', 'y', NULL, NULL);")
+            .unwrap();
         assert!(install_triggers(&mut conn));
         assert!(install_triggers(&mut conn), "installing twice is harmless");
 
@@ -226,13 +243,31 @@ mod tests {
         let revoked = last_local_change_us();
         assert!(revoked > before, "a revocation is noticed");
 
+        conn.batch_execute(
+            "UPDATE personal_access_tokens SET last_used_at = 'now' WHERE id = 'p1'",
+        )
+        .unwrap();
+        assert_eq!(
+            last_local_change_us(),
+            revoked,
+            "recording use is not a change"
+        );
+        conn.batch_execute("UPDATE personal_access_tokens SET revoked_at = 'now' WHERE id = 'p1'")
+            .unwrap();
+        let revoked = last_local_change_us();
+        assert!(revoked > before, "a token's revocation is noticed");
+
         conn.batch_execute("DELETE FROM users WHERE id = 'u'")
             .unwrap();
         assert!(
             last_local_change_us() > revoked,
-            "sessions deleted by an account's cascade are noticed"
+            "sessions and tokens deleted by an account's cascade are noticed"
         );
     }
+
+    const PAT_TABLE: &str = "CREATE TABLE personal_access_tokens (id TEXT NOT NULL PRIMARY KEY, \
+         user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE, token_hash TEXT, \
+         scopes TEXT, expires_at TEXT, last_used_at TEXT, revoked_at TEXT);";
 
     /// A revocation whose commit is slow (a slow fsync) must still be in
     /// force for every request after it: an entry read while the commit was
@@ -246,9 +281,11 @@ mod tests {
         conn.batch_execute(
             "CREATE TABLE sessions (id TEXT NOT NULL PRIMARY KEY, user_id TEXT, \
                  last_used_at TEXT, expires_at TEXT, revoked_at TEXT); \
-             INSERT INTO sessions VALUES ('s1', 'u', 'x', 'y', NULL);",
+             INSERT INTO sessions VALUES ('s1', 'u', 'x', 'y', NULL); \
+             CREATE TABLE users (id TEXT NOT NULL PRIMARY KEY);",
         )
         .unwrap();
+        conn.batch_execute(PAT_TABLE).unwrap();
         assert!(install_triggers(&mut conn));
         let (sid, uid) = (SessionId::new(), UserId::new());
         let reader = std::thread::spawn(move || {

@@ -111,3 +111,39 @@ pub fn list_all(conn: &mut AnyConnection) -> QueryResult<Vec<User>> {
         .select(User::as_select())
         .load(conn)
 }
+
+// Email links (contract section 8).
+
+/// Records that the owner proved the address (a verification or reset link).
+pub fn mark_email_verified(conn: &mut AnyConnection, id: UserId) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::email_verified.eq(true),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Makes `email` (already normalised) the account's address, proven; a taken
+/// address comes back as a unique violation of [`EMAIL_UNIQUE`].
+pub fn set_verified_email(conn: &mut AnyConnection, id: UserId, email: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(email),
+            users::email_verified.eq(true),
+            users::updated_at.eq(super::now()),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Takes the user's row lock until the transaction ends (a no-op UPDATE), so
+/// that one user's mailed links are issued one at a time: on PostgreSQL the
+/// next transaction's count of recent mails then sees this one's row.
+pub fn lock_row(conn: &mut AnyConnection, id: UserId) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)
+        .map(|n| n == 1)
+}

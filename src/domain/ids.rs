@@ -64,6 +64,14 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// The id of a personal access token (shown in lists, used to revoke;
+    /// never the secret). Another user's id is the same 404 as a missing one.
+    PatId,
+    Uuid::new_v4(),
+    pub
+);
+
+uuid_id!(
     /// The id of a registered passkey (not its WebAuthn credential id). A
     /// malformed id gets the same 404 as another user's.
     PasskeyId,

@@ -5,10 +5,12 @@ mod draft;
 mod email;
 mod ids;
 mod password;
+mod pat;
 mod text;
 
 pub use draft::TaskDraft;
 pub use email::{Email, EmailError};
-pub use ids::{PasskeyId, SessionId, TaskId, UserId};
+pub use ids::{PasskeyId, PatId, SessionId, TaskId, UserId};
 pub use password::{Password, PasswordError};
+pub use pat::{PatRequest, Scope, Scopes, Sent, TokenName};
 pub use text::{Description, DisplayName, TaskTitle, TextError};

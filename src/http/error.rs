@@ -54,6 +54,12 @@ fn error_headers(e: &AppError, res: &mut HttpResponseBuilder) {
         AppError::Unauthorized { .. } | AppError::SignInRequired { .. } => {
             res.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="taskgate""#));
         }
+        AppError::InsufficientScope { scope } => {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                format!(r#"Bearer realm="taskgate", error="insufficient_scope", scope="{scope}""#),
+            ));
+        }
         _ => {}
     }
     if let Some(secs) = e.retry_after_secs() {

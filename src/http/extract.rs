@@ -180,3 +180,33 @@ pub fn page_path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|_: PathError, _req| PageError(AppError::NotFound).into())
 }
+
+/// A JSON body that may be absent (an empty body, whatever its content type,
+/// is `None`); a body that is present is read exactly like [`Json`] (415,
+/// 413, 400, 422). For routes whose body depends on the caller, such as
+/// resending a verification mail (signed in: none; signed out: `{"email"}`).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, payload).await?;
+            if body.is_empty() {
+                return Ok(OptionalJson(None));
+            }
+            if !is_json(&req) {
+                return Err(ApiError(AppError::UnsupportedMediaType(JSON_ONLY)));
+            }
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|_| AppError::BadRequest("the body is not valid JSON".into()))?;
+            T::deserialize(value)
+                .map(|t| OptionalJson(Some(t)))
+                .map_err(|e| ApiError(shape_error(&e.to_string())))
+        })
+    }
+}

@@ -7,7 +7,8 @@ use crate::auth::limits::Throttled;
 use crate::auth::service::passkeys::PasskeyFlowError;
 use crate::auth::service::two_factor::{SecondStepError, TwoFactorError};
 use crate::auth::service::{
-    ChangePasswordError, LoginError, ReauthError, RefreshError, RevokeError, SignupError,
+    ChangePasswordError, ConfirmEmailError, CreatePatError, EmailChangeError, LoginError,
+    ReauthError, RefreshError, ResetPasswordError, RevokeError, SignupError, VerifyEmailError,
 };
 use crate::error::AppError;
 
@@ -27,6 +28,7 @@ impl From<LoginError> for AppError {
             },
             LoginError::Throttled(t) => t.into(),
             LoginError::Fault(f) => f.into(),
+            LoginError::EmailNotVerified => AppError::EmailNotVerified,
         }
     }
 }
@@ -93,6 +95,65 @@ impl From<AccessError> for AppError {
         }
     }
 }
+
+// Email: verification, reset, email change (contract section 8).
+
+impl From<VerifyEmailError> for AppError {
+    fn from(e: VerifyEmailError) -> Self {
+        match e {
+            VerifyEmailError::InvalidToken => AppError::InvalidToken,
+            VerifyEmailError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<ResetPasswordError> for AppError {
+    fn from(e: ResetPasswordError) -> Self {
+        match e {
+            ResetPasswordError::InvalidToken => AppError::InvalidToken,
+            ResetPasswordError::Weak(e) => AppError::field("new_password", e),
+            ResetPasswordError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<EmailChangeError> for AppError {
+    fn from(e: EmailChangeError) -> Self {
+        match e {
+            EmailChangeError::Reauth(e) => e.into(),
+            e @ EmailChangeError::SameAddress => AppError::field("new_email", e),
+            e @ EmailChangeError::Taken => AppError::Conflict(e.to_string()),
+            EmailChangeError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            EmailChangeError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<ConfirmEmailError> for AppError {
+    fn from(e: ConfirmEmailError) -> Self {
+        match e {
+            ConfirmEmailError::InvalidToken => AppError::InvalidToken,
+            e @ ConfirmEmailError::Taken => AppError::Conflict(e.to_string()),
+            ConfirmEmailError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<CreatePatError> for AppError {
+    fn from(e: CreatePatError) -> Self {
+        match e {
+            e @ CreatePatError::TooMany => AppError::Conflict(e.to_string()),
+            CreatePatError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            CreatePatError::Fault(f) => f.into(),
+        }
+    }
+}
+
+// Second factors and passkeys (contract section 9).
 
 impl From<TwoFactorError> for AppError {
     fn from(e: TwoFactorError) -> Self {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use taskgate::config::{Config, DatabaseUrl};
-use taskgate::Application;
+use taskgate::{Application, Services};
 use tempfile::TempDir;
 
 /// The secret every in-process test app signs with (tests forge tokens with it).
@@ -91,6 +91,8 @@ pub fn test_config(dir: &TempDir) -> Config {
         ("JWT_SECRET", TEST_SECRET.to_owned()),
         ("COOKIE_SECURE", "false".to_owned()),
         ("AUTH_RATE_LIMIT_PER_MIN", "0".to_owned()),
+        // Never the default `data/mail` beside the repository (PostgreSQL runs).
+        ("MAIL_DIR", dir.path().join("mail").display().to_string()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
 }
@@ -101,13 +103,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app after `adjust` has changed the test configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_with_services(adjust, taskgate::Services::default()).await
+    spawn_app_with_services(adjust, Services::default()).await
 }
 
-/// [`spawn_app_with`] with adjusted outside services (a manual clock, mail retries).
+/// [`spawn_app_with`], with adjusted outside services (e.g. a mail worker
+/// that retries within a test's patience).
 pub async fn spawn_app_with_services(
     adjust: impl FnOnce(&mut Config),
-    services: taskgate::Services,
+    services: Services,
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(&dir);
@@ -313,6 +316,11 @@ impl ServerProcess {
             .env("AUTH_RATE_LIMIT_PER_MIN", "0")
             .env("RUST_LOG", "info")
             .env("LOG_FORMAT", "json")
+            // Not `data/mail` in the repository when DATABASE_URL is PostgreSQL.
+            .env(
+                "MAIL_DIR",
+                std::env::temp_dir().join(format!("taskgate-test-mail-{}", uuid::Uuid::new_v4())),
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
         for (k, v) in env {
@@ -440,4 +448,33 @@ pub fn jwt_part(token: &str, index: usize) -> Value {
         .decode(part)
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// Personal access tokens (issue 12).
+impl TestApp {
+    /// Creates a personal access token over the API with a session's access
+    /// token; returns its id and secret.
+    pub async fn api_create_pat(&self, access: &str, scopes: &[&str]) -> (String, String) {
+        let res = self
+            .bearer(
+                reqwest::Method::POST,
+                "/api/auth/tokens",
+                access,
+                Some(&json!({ "name": "test token", "scopes": scopes })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "create token");
+        let body: Value = res.json().await.expect("json");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Runs one SQL statement on the app's database, for a state no request
+    /// can make (a token that has expired); returns the rows it changed.
+    pub fn execute_sql(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        self.with_conn(|conn| diesel::sql_query(sql).execute(conn).expect("sql"))
+    }
 }

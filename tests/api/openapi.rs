@@ -132,7 +132,25 @@ async fn openapi_document_describes_bearer_and_cookie_security() {
     let create = &doc["paths"]["/api/tasks"]["post"];
     assert_eq!(
         create["security"],
-        serde_json::json!([{ "bearer": [] }, { "cookie": [] }])
+        serde_json::json!([{ "bearer": [] }, { "cookie": [] }, { "pat": ["tasks:write"] }])
+    );
+    // Personal access tokens: their own scheme, with the scope each operation needs.
+    assert_eq!(schemes["pat"]["scheme"], "bearer");
+    let list = &doc["paths"]["/api/tasks"]["get"];
+    assert_eq!(
+        list["security"][2],
+        serde_json::json!({ "pat": ["tasks:read"] })
+    );
+    let introspect = &doc["paths"]["/api/auth/introspect"]["post"];
+    assert_eq!(
+        introspect["security"],
+        serde_json::json!([{ "pat": ["introspect"] }])
+    );
+    let tokens = &doc["paths"]["/api/auth/tokens"]["post"];
+    assert_eq!(
+        tokens["security"],
+        serde_json::json!([{ "bearer": [] }, { "cookie": [] }]),
+        "a token cannot make tokens"
     );
 }
 

@@ -1,4 +1,6 @@
-//! `ApiUser`: the caller of a JSON API route.
+//! `ApiUser`: the caller of a JSON API route that only a signed-in session may
+//! use. A personal access token is refused here (403 `insufficient_scope`);
+//! routes that tokens may use take `Caller<S>` instead (see `caller`).
 
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
@@ -6,10 +8,16 @@ use actix_web::http::{header, Method};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use super::pat::presented_pat;
 use super::{check_access, state, AccessError, Authenticated, Via};
-use crate::auth::csrf;
+use crate::auth::{csrf, pat_token};
 use crate::error::AppError;
 use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The scope named in the 403 a personal access token gets on a route that
+/// needs a signed-in session: no token scope grants it.
+pub const SESSION_ONLY: &str = "session";
 
 /// The caller of a JSON API route: a live session, by Bearer token or cookie.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +33,10 @@ impl FromRequest for ApiUser {
     }
 }
 
-/// The token a request presents, and how.
-fn presented(req: &HttpRequest, access_cookie: &str) -> Result<(String, Via), AppError> {
+/// The credentials a request presents: the Bearer token, or else the access
+/// cookie. A cookie that holds a personal access token is ignored (tokens
+/// travel only in the `Authorization` header).
+pub(super) fn presented(req: &HttpRequest, access_cookie: &str) -> Result<(String, Via), AppError> {
     let unauthenticated = AppError::Unauthorized {
         token_refused: false,
     };
@@ -44,15 +54,34 @@ fn presented(req: &HttpRequest, access_cookie: &str) -> Result<(String, Via), Ap
         }
         None => req
             .cookie(access_cookie)
+            .filter(|c| !pat_token::is_pat(c.value()))
             .map(|c| (c.value().to_owned(), Via::Cookie))
             .ok_or(unauthenticated),
     }
 }
 
+/// A signed-in session, or the reason there is none. A valid personal access
+/// token is 403 `insufficient_scope` (scope `session`); a refused one is 401.
 async fn api_user(req: &HttpRequest) -> Result<Authenticated, AppError> {
     let state = state(req)?;
     let (token, via) = presented(req, state.cookies.access)?;
-    let auth = match check_access(state, &token, via).await {
+    if via == Via::Bearer && pat_token::is_pat(&token) {
+        presented_pat(req, &token).await?;
+        return Err(AppError::InsufficientScope {
+            scope: SESSION_ONLY,
+        });
+    }
+    session(req, state, &token, via).await
+}
+
+/// Checks an access token (and, for a cookie-borne write, the CSRF header).
+pub(super) async fn session(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    via: Via,
+) -> Result<Authenticated, AppError> {
+    let auth = match check_access(state, token, via).await {
         Ok(auth) => auth,
         Err(AccessError::Refused) => {
             tracing::warn!(target: "audit", event = "token_refused", path = req.path());

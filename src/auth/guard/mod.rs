@@ -1,7 +1,11 @@
 //! The guard: extractors that turn a request into an [`Authenticated`] caller or refuse it.
 //!
 //! - [`ApiUser`]: Bearer header or access cookie; 401 JSON otherwise. A
-//!   cookie-authenticated write must also carry `X-CSRF-Token`.
+//!   cookie-authenticated write must also carry `X-CSRF-Token`. A personal
+//!   access token is refused (403 `insufficient_scope`).
+//! - [`Caller<S>`]: like `ApiUser`, or a personal access token (`tgp_…` in the
+//!   `Authorization` header only) that has the scope `S`; [`PatCaller<S>`]:
+//!   only such a token.
 //! - [`PageUser`]: access cookie, transparently renewed from the refresh cookie;
 //!   otherwise a redirect to `/login?next=…`.
 //! - [`MaybeUser`]: like `PageUser` but never refuses (for `/` and the forms).
@@ -11,10 +15,16 @@
 //! the `UserId` that every task query needs.
 
 mod api;
+mod caller;
 mod page;
+mod pat;
 
-pub use api::ApiUser;
+pub use api::{ApiUser, SESSION_ONLY};
+pub use caller::{
+    AnyScope, Caller, Credential, Introspect, PatCaller, RouteScope, TasksRead, TasksWrite,
+};
 pub use page::{MaybeUser, PageUser};
+pub use pat::{audit_use_after_revoke, check_pat};
 
 use actix_web::{web, HttpRequest};
 

@@ -6,8 +6,9 @@ use crate::auth::client::ClientInfo;
 use crate::auth::guard::Authenticated;
 use crate::db::users::User;
 use crate::db::{self, sessions, users};
-use crate::domain::{Password, PasswordError, SessionId};
+use crate::domain::{Password, PasswordError, SessionId, UserId};
 use crate::error::Fault;
+use crate::mail::{compose, Mail};
 use crate::state::AppState;
 
 use super::reauth::{confirm_password, ReauthError};
@@ -52,7 +53,11 @@ pub async fn revoke_session(
 
 /// The caller's account; `None` when it has just been deleted.
 pub async fn current_user(state: &AppState, auth: &Authenticated) -> Result<Option<User>, Fault> {
-    let uid = auth.user_id();
+    find_user(state, auth.user_id()).await
+}
+
+/// The account of a verified caller (a session or a personal access token).
+pub async fn find_user(state: &AppState, uid: UserId) -> Result<Option<User>, Fault> {
     db::run(&state.pool, move |conn| users::find(conn, uid)).await
 }
 
@@ -70,7 +75,8 @@ pub enum ChangePasswordError {
     Fault(#[from] Fault),
 }
 
-/// Changes the password after checking the current one; revokes every other session.
+/// Changes the password after checking the current one; revokes every other
+/// session and mails a notice.
 pub async fn change_password(
     state: &AppState,
     auth: &Authenticated,
@@ -85,13 +91,19 @@ pub async fn change_password(
     let new = Password::new_checked(new_raw, &user.email).map_err(ChangePasswordError::Weak)?;
     let hash = state.hasher.hash(new).await?;
     let (uid, sid) = (auth.user_id(), auth.session_id());
+    // The notice is queued in the same transaction: it goes out if and only if the change commits.
+    let notice = compose(&Mail::PasswordChanged, &state.mail_context());
+    let (outbox, to) = (state.outbox.clone(), user.email.clone());
     let revoked = db::write(&state.pool, move |conn| {
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             users::set_password_hash(conn, uid, &hash)?;
-            sessions::revoke_others(conn, uid, Some(sid))
+            let revoked = sessions::revoke_others(conn, uid, Some(sid))?;
+            outbox.enqueue(conn, &to, &notice)?;
+            Ok(revoked)
         })
     })
     .await?;
+    state.outbox.wake();
     tracing::info!(target: "audit", event = "password_changed", user_id = %uid, session_id = %sid, other_sessions_revoked = revoked, client_ip = %client.ip);
     Ok(())
 }

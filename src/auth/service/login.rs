@@ -31,6 +31,9 @@ pub enum LoginError {
     Throttled(Throttled),
     #[error(transparent)]
     Fault(#[from] Fault),
+    /// The right password, but `REQUIRE_VERIFIED_EMAIL` is on and the address is not proven yet.
+    #[error("the email address is not verified yet")]
+    EmailNotVerified,
 }
 
 /// The longest text that can be an address (the contract's 254 characters).
@@ -96,6 +99,10 @@ pub async fn login(
         })
         .await?;
         tracing::info!(target: "audit", event = "password_rehashed", user_id = %user_id);
+    }
+    if state.config.require_verified_email && !user.email_verified {
+        tracing::info!(target: "audit", event = "login_refused_unverified", user_id = %user_id, client_ip = %client.ip);
+        return Err(LoginError::EmailNotVerified);
     }
     if user.totp_enabled {
         // The password's slot is refunded above (it was right); each wrong

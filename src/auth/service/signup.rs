@@ -1,4 +1,5 @@
-//! Sign-up: a validated new account, and its first session.
+//! Sign-up: a validated new account, a verification mail, and its first
+//! session (unless `REQUIRE_VERIFIED_EMAIL` asks for the address first).
 
 use crate::auth::client::ClientInfo;
 use crate::db::users::{self, NewUser, User};
@@ -14,6 +15,15 @@ pub struct Signup {
     pub email: Email,
     pub name: Option<DisplayName>,
     pub password: Password,
+}
+
+/// A created account.
+#[derive(Debug)]
+pub enum SignupOutcome {
+    /// Signed in at once.
+    Signed(Issued),
+    /// `REQUIRE_VERIFIED_EMAIL`: no session until the address is proven.
+    VerifyFirst(User),
 }
 
 /// Why a valid sign-up did not create an account.
@@ -49,18 +59,28 @@ impl Signup {
     }
 }
 
-/// Creates the account and its first session.
+/// Creates the account, mails a verification link, and opens the first
+/// session unless the address must be proven first.
 pub async fn signup(
     state: &AppState,
     input: Signup,
     client: &ClientInfo,
-) -> Result<Issued, SignupError> {
+) -> Result<SignupOutcome, SignupError> {
     let user = create_account(state, input).await?;
     let user_id = user.id;
+    // The account exists now: a mail that cannot be queued is logged, and
+    // the user can ask for another.
+    if let Err(e) = super::send_verification(state, &user).await {
+        tracing::warn!(error = %e, user_id = %user_id, "verification mail not queued");
+    }
+    if state.config.require_verified_email {
+        tracing::info!(target: "audit", event = "signup", user_id = %user_id, client_ip = %client.ip);
+        return Ok(SignupOutcome::VerifyFirst(user));
+    }
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "signup", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
     crate::metrics::get().signups.inc();
-    Ok(issued)
+    Ok(SignupOutcome::Signed(issued))
 }
 
 /// Creates the account only (no session): sign-up and the admin CLI share it.

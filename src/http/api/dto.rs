@@ -137,6 +137,7 @@ pub enum ErrorCode {
     BadRequest,
     Unauthorized,
     Forbidden,
+    InsufficientScope,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -146,4 +147,6 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    InvalidToken,
+    EmailNotVerified,
 }

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::dto::token_response;
 use super::login_2fa::{mfa_required, LoginAnswer};
-use super::openapi::{Common, JsonInput, RateLimited, Unauthorized};
+use super::openapi::{Common, EmailNotVerified, JsonInput, RateLimited, Unauthorized};
 use crate::auth::client::ClientInfo;
 use crate::auth::service::{self, LoginOutcome};
 use crate::domain::Password;
@@ -22,7 +22,9 @@ pub struct LoginBody {
 
 /// Public: exchanges credentials for a token pair.
 ///
-/// An unknown email and a wrong password get the same 401. With two-factor
+/// An unknown email and a wrong password get the same 401. With
+/// `REQUIRE_VERIFIED_EMAIL=true`, the right password for an unverified
+/// address gets 403 `email_not_verified` and no session. With two-factor
 /// on, a correct password gets `{"mfa_required":true,"mfa_token","methods"}`
 /// and no session: finish with `POST /api/auth/login/2fa`.
 #[utoipa::path(
@@ -33,6 +35,7 @@ pub struct LoginBody {
     responses(
         (status = 200, description = "A new token pair, or the second step to take", body = LoginAnswer, headers(("Cache-Control" = String, description = "`no-store`"))),
         Unauthorized, RateLimited, JsonInput, Common,
+        EmailNotVerified,
     )
 )]
 pub async fn login(

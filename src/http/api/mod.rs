@@ -4,7 +4,9 @@
 pub mod account;
 pub mod docs;
 pub mod dto;
+pub mod email;
 pub mod health;
+pub mod introspect;
 pub mod login;
 pub mod login_2fa;
 pub mod logout;
@@ -16,6 +18,7 @@ pub mod refresh;
 pub mod sessions;
 pub mod signup;
 pub mod tasks;
+pub mod tokens;
 pub mod two_factor;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -65,6 +68,16 @@ api_routes! {
     "/tasks" { GET => tasks::list_tasks, POST => tasks::create_task }
     "/tasks/{id}" { GET => tasks::get_task, PATCH => tasks::update_task, DELETE => tasks::delete_task }
     "/openapi.json" { GET => openapi::openapi_json }
+    // Email: verification, forgot/reset, email change (contract section 8).
+    "/auth/email/verify" [wrap from_fn(throttle::auth_attempts)] { POST => email::verify::verify_email }
+    "/auth/email/verify/resend" [wrap from_fn(throttle::auth_attempts)] { POST => email::resend::resend_verification }
+    "/auth/password/forgot" [wrap from_fn(throttle::auth_attempts)] { POST => email::forgot::forgot_password }
+    "/auth/password/reset" [wrap from_fn(throttle::auth_attempts)] { POST => email::reset::reset_password }
+    "/auth/email" [wrap from_fn(throttle::auth_attempts)] { POST => email::change::change_email }
+    "/auth/email/confirm" [wrap from_fn(throttle::auth_attempts)] { POST => email::confirm::confirm_email }
+    "/auth/tokens" { GET => tokens::list_tokens, POST => tokens::create_token }
+    "/auth/tokens/{id}" { DELETE => tokens::revoke_token }
+    "/auth/introspect" { POST => introspect::introspect }
     "/auth/login/2fa" [wrap from_fn(throttle::auth_attempts)] { POST => login_2fa::login_second_step }
     "/auth/2fa/totp" [wrap from_fn(throttle::auth_attempts)] { POST => two_factor::enrol_totp, DELETE => two_factor::disable_totp }
     "/auth/2fa/totp/confirm" [wrap from_fn(throttle::auth_attempts)] { POST => two_factor::confirm_totp }

@@ -15,7 +15,10 @@ use utoipa::openapi::{
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToResponse};
 
 use super::dto::ErrorBody;
-use super::{account, health, login, logout, me, password, refresh, sessions, signup, tasks};
+use super::{
+    account, email, health, introspect, login, logout, me, password, refresh, sessions, signup,
+    tasks, tokens,
+};
 use super::{login_2fa, passkeys, two_factor};
 use crate::state::AppState;
 
@@ -27,6 +30,8 @@ use crate::state::AppState;
             `Authorization: Bearer <access token>` (from sign-up, login or refresh) \
             or with the access cookie set by the web login; cookie-authenticated \
             POST, PUT, PATCH and DELETE requests must also send `X-CSRF-Token`. \
+            Scripts use a personal access token (`Bearer tgp_…`, see the `pat` \
+            scheme) on `/api/tasks…`, `GET /api/auth/me` and introspection. \
             Request bodies are `application/json` of at most 64 KiB."
     ),
     paths(
@@ -46,6 +51,16 @@ use crate::state::AppState;
         tasks::delete_task,
         health::healthz,
         openapi_json,
+        email::verify::verify_email,
+        email::resend::resend_verification,
+        email::forgot::forgot_password,
+        email::reset::reset_password,
+        email::change::change_email,
+        email::confirm::confirm_email,
+        tokens::create_token,
+        tokens::list_tokens,
+        tokens::revoke_token,
+        introspect::introspect,
         login_2fa::login_second_step,
         two_factor::enrol_totp,
         two_factor::confirm_totp,
@@ -64,6 +79,7 @@ use crate::state::AppState;
             BadRequest,
             Unauthorized,
             Forbidden,
+            InsufficientScope,
             NotFound,
             Conflict,
             PayloadTooLarge,
@@ -72,6 +88,8 @@ use crate::state::AppState;
             RateLimited,
             Internal,
             Unavailable,
+            InvalidToken,
+            EmailNotVerified,
         )
     ),
     modifiers(&SecuritySchemes),
@@ -80,6 +98,7 @@ use crate::state::AppState;
         (name = "account", description = "The caller's sessions and account"),
         (name = "tasks", description = "The caller's own tasks"),
         (name = "meta", description = "Health and this description"),
+        (name = "tokens", description = "Personal access tokens for scripts, and token introspection"),
         (name = "two-factor", description = "TOTP second factor and recovery codes (session only)"),
         (name = "passkeys", description = "Passkeys (WebAuthn): adding them, and signing in with one"),
     )
@@ -110,7 +129,8 @@ pub async fn openapi_json(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(document(state.cookies.access))
 }
 
-/// The two ways to authenticate; operations that need a user list both.
+/// The ways to authenticate: operations that need a user list `bearer` and
+/// `cookie`, and `pat` with its scope where personal access tokens work.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -129,6 +149,7 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme("pat", tokens::pat_scheme());
         components.add_security_scheme("cookie", cookie_scheme("tg_access"));
     }
 }
@@ -221,10 +242,10 @@ families! {
     JsonInput = [BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed];
     /// A body-less route that still refuses a body that is not JSON or too big.
     EmptyBody = [BadRequest, PayloadTooLarge, UnsupportedMediaType];
-    /// A signed-in read: 401.
-    AuthedRead = [Unauthorized];
-    /// A signed-in write: 401, and 403 for a cookie without `X-CSRF-Token`
-    /// (or a wrong password where one is asked for).
+    /// A signed-in read: 401, and 403 for a personal access token without the scope.
+    AuthedRead = [Unauthorized, InsufficientScope];
+    /// A signed-in write: 401, and 403 for a cookie without `X-CSRF-Token`, a
+    /// wrong password where one is asked for, or a token without the scope.
     AuthedWrite = [Unauthorized, Forbidden];
 }
 
@@ -234,12 +255,21 @@ error_responses! {
         , header "WWW-Authenticate": String = "`Bearer realm=\"taskgate\"`, with \
             `error=\"invalid_token\"` when a token was presented and refused (RFC 6750).";
     Forbidden 403 => "`forbidden`: a wrong password, or a cookie-authenticated write \
-        without a valid `X-CSRF-Token`.";
+        without a valid `X-CSRF-Token`. Or `insufficient_scope`: a personal access token \
+        on a route it may not use (see `InsufficientScope`)."
+        , header "WWW-Authenticate": String = "With `insufficient_scope` only: `Bearer \
+            realm=\"taskgate\", error=\"insufficient_scope\", scope=\"<needed scope>\"`.";
+    InsufficientScope 403 => "`insufficient_scope`: a personal access token without the \
+        scope this route needs, or on a route only a signed-in session may use \
+        (then the scope named is `session`)."
+        , header "WWW-Authenticate": String = "`Bearer realm=\"taskgate\", \
+            error=\"insufficient_scope\", scope=\"<needed scope>\"` (RFC 6750).";
     NotFound 404 => "`not_found`: no such resource for this caller (also for another \
         user's, or a malformed id).";
-    Conflict 409 => "`conflict`: an account with this email already exists, or the \
-        change does not fit the current state (two-factor already on or off, a passkey \
-        already registered).";
+    Conflict 409 => "`conflict`: an account with this email already exists, (token \
+        creation) the caller already has 100 active personal access tokens, or the change \
+        does not fit the current state (two-factor already on or off, a passkey already \
+        registered).";
     PayloadTooLarge 413 => "`payload_too_large`: the body is over 64 KiB.";
     UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`, \
         or a compressed one (`Content-Encoding` other than `identity`).";
@@ -250,6 +280,9 @@ error_responses! {
     Internal 500 => "`internal`: an unexpected failure (details are logged, not shown).";
     Unavailable 503 => "`unavailable`: the database cannot answer right now, or the \
         password hasher is saturated (then with `Retry-After`).";
+    InvalidToken 400 => "`invalid_token`: the link is used, expired, superseded, unknown or \
+        for another endpoint (or `bad_request`: malformed JSON).";
+    EmailNotVerified 403 => "`email_not_verified`: verify the address first (REQUIRE_VERIFIED_EMAIL).";
 }
 
 #[cfg(test)]
@@ -267,6 +300,9 @@ mod tests {
                 token_refused: true,
             },
             AppError::Forbidden(String::new()),
+            AppError::InsufficientScope {
+                scope: "tasks:read",
+            },
             AppError::NotFound,
             AppError::MethodNotAllowed,
             AppError::Conflict(String::new()),
@@ -281,6 +317,8 @@ mod tests {
             AppError::SignInRequired {
                 next: String::new(),
             },
+            AppError::InvalidToken,
+            AppError::EmailNotVerified,
         ];
         for e in errors {
             // No wildcard: a new `AppError` variant stops this compiling until it is listed above.
@@ -289,6 +327,7 @@ mod tests {
                 | AppError::Unauthorized { .. }
                 | AppError::SignInRequired { .. }
                 | AppError::Forbidden(_)
+                | AppError::InsufficientScope { .. }
                 | AppError::NotFound
                 | AppError::MethodNotAllowed
                 | AppError::Conflict(_)
@@ -296,7 +335,9 @@ mod tests {
                 | AppError::PayloadTooLarge
                 | AppError::Validation(_)
                 | AppError::RateLimited { .. }
-                | AppError::Fault(_) => {}
+                | AppError::Fault(_)
+                | AppError::InvalidToken
+                | AppError::EmailNotVerified => {}
             }
             let code = serde_json::Value::from(e.code());
             assert!(

@@ -25,9 +25,15 @@ struct LoginPage {
     email: String,
     next: String,
     error: String,
+    /// The password was right but the address is not verified: offer a new link.
+    unverified: bool,
     /// Why the passkey button is off (an IP-address `PUBLIC_URL`…); empty when it works.
     passkey_note: String,
 }
+
+/// The password was right, but `REQUIRE_VERIFIED_EMAIL` wants the address proven first.
+const UNVERIFIED: &str =
+    "Confirm your email address first: open the link we sent you, or ask for a new one.";
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -76,6 +82,7 @@ pub async fn login_form(
         email: String::new(),
         next: query.into_inner().next.unwrap_or_default(),
         error: String::new(),
+        unverified: false,
         passkey_note: super::account::passkeys_unavailable(&state),
     };
     render(&page, StatusCode::OK)
@@ -101,6 +108,7 @@ pub async fn login(
             return super::login_2fa::continue_to_second_step(&session, challenge, form.next);
         }
         Err(LoginError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, service::LOGIN_FAILED),
+        Err(LoginError::EmailNotVerified) => (StatusCode::FORBIDDEN, UNVERIFIED),
         Err(e @ LoginError::Throttled(_)) => return Err(AppError::from(e).into()),
         Err(LoginError::Fault(f)) => return Err(f.into()),
     };
@@ -109,6 +117,7 @@ pub async fn login(
         email: form.email,
         next: form.next.unwrap_or_default(),
         error: error.to_owned(),
+        unverified: status == StatusCode::FORBIDDEN,
         passkey_note: super::account::passkeys_unavailable(&state),
     };
     render(&page, status)

@@ -3,6 +3,7 @@
 //! checks it before the handler runs.
 
 mod account;
+mod email;
 mod login;
 mod login_2fa;
 pub mod logout;
@@ -56,6 +57,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/account/delete")
                     .route(web::post().to(account::delete_account))
                     .wrap(attempts()),
+            )
+            .configure(email::configure)
+            .route("/account/tokens", web::get().to(account::tokens_page))
+            .route("/account/tokens", web::post().to(account::create_token))
+            .route(
+                "/account/tokens/{id}/revoke",
+                web::post().to(account::revoke_token),
             )
             .service(
                 web::resource("/login/2fa")

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::login::signed_in_redirect;
 use super::render;
 use crate::auth::client::ClientInfo;
-use crate::auth::service::{self, Signup, SignupError};
+use crate::auth::service::{self, Signup, SignupError, SignupOutcome};
 use crate::auth::MaybeUser;
 use crate::http::csrf_form::CsrfForm;
 use crate::http::error::PageError;
@@ -47,6 +47,7 @@ pub async fn signup_form(user: MaybeUser, session: Session) -> Result<HttpRespon
 }
 
 /// Public: creates the account; on failure the form again, email kept, password not echoed.
+/// With `REQUIRE_VERIFIED_EMAIL`, a "check your inbox" page instead of a session.
 pub async fn signup(
     state: web::Data<AppState>,
     client: ClientInfo,
@@ -63,10 +64,13 @@ pub async fn signup(
                 .collect(),
         ),
         Ok(input) => match service::signup(&state, input, &client).await {
-            Ok(issued) => {
+            Ok(SignupOutcome::Signed(issued)) => {
                 let res = signed_in_redirect(&state, &session, &issued, "/tasks");
                 set_flash(&session, "Welcome to taskgate! Your account is ready.");
                 return res;
+            }
+            Ok(SignupOutcome::VerifyFirst(user)) => {
+                return super::email::check_inbox(&session, user.email)
             }
             Err(e @ SignupError::EmailTaken) => (StatusCode::CONFLICT, vec![e.to_string()]),
             Err(SignupError::Fault(f)) => return Err(f.into()),

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::super::dto::TaskJson;
 use super::super::openapi::{AuthedWrite, Common, CsrfHeader, JsonInput};
-use crate::auth::ApiUser;
+use crate::auth::guard::{Caller, TasksWrite};
 use crate::db::{self, tasks};
 use crate::domain::TaskDraft;
 use crate::error::AppError;
@@ -31,7 +31,7 @@ pub struct CreateBody {
     tag = "tasks",
     params(CsrfHeader),
     request_body = CreateBody,
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = []), ("cookie" = []), ("pat" = ["tasks:write"])),
     responses(
         (status = 201, description = "The new task", body = TaskJson, headers(("Location" = String, description = "`/api/tasks/{id}`"))),
         AuthedWrite, JsonInput, Common,
@@ -39,12 +39,12 @@ pub struct CreateBody {
 )]
 pub async fn create_task(
     state: web::Data<AppState>,
-    user: ApiUser,
+    caller: Caller<TasksWrite>,
     body: Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let draft =
         TaskDraft::parse(&body.title, body.description.as_deref()).map_err(AppError::Validation)?;
-    let owner = user.0.user_id();
+    let owner = caller.user_id();
     let task = db::write(&state.pool, move |conn| {
         tasks::create(conn, owner, draft.title, draft.description)
     })

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use super::super::openapi::{AuthedWrite, Common, CsrfHeader, EmptyBody, NotFound};
 use super::TaskPath;
-use crate::auth::ApiUser;
+use crate::auth::guard::{Caller, TasksWrite};
 use crate::db::{self, tasks};
 use crate::domain::TaskId;
 use crate::error::AppError;
@@ -18,7 +18,7 @@ use crate::state::AppState;
     path = "/api/tasks/{id}",
     tag = "tasks",
     params(TaskPath, CsrfHeader),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = []), ("cookie" = []), ("pat" = ["tasks:write"])),
     responses(
         (status = 204, description = "The task is gone"),
         NotFound, AuthedWrite, EmptyBody, Common,
@@ -26,12 +26,12 @@ use crate::state::AppState;
 )]
 pub async fn delete_task(
     state: web::Data<AppState>,
-    user: ApiUser,
+    caller: Caller<TasksWrite>,
     path: web::Path<String>,
     _body: NoBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
-    let owner = user.0.user_id();
+    let owner = caller.user_id();
     if db::write(&state.pool, move |conn| tasks::delete(conn, owner, id)).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -1,5 +1,7 @@
 //! `/api/tasks`: the caller's own tasks. Every query goes through `db::tasks`,
 //! which takes the caller's `UserId`; another user's task id is a plain 404.
+//! Callers are sessions or personal access tokens: reads take
+//! `Caller<TasksRead>`, writes `Caller<TasksWrite>`.
 
 mod create;
 mod delete;
@@ -15,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::TaskJson;
 use super::openapi::{AuthedRead, BadRequest, Common, NotFound, ValidationFailed};
-use crate::auth::ApiUser;
+use crate::auth::guard::{Caller, TasksRead};
 use crate::db::tasks::ListQuery;
 use crate::db::{self, tasks};
 use crate::domain::TaskId;
@@ -99,7 +101,7 @@ struct TaskList {
     path = "/api/tasks",
     tag = "tasks",
     params(ListParams),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = []), ("cookie" = []), ("pat" = ["tasks:read"])),
     responses(
         (status = 200, description = "One page of the caller's tasks", body = TaskList),
         BadRequest, ValidationFailed, AuthedRead, Common,
@@ -107,11 +109,11 @@ struct TaskList {
 )]
 pub async fn list_tasks(
     state: web::Data<AppState>,
-    user: ApiUser,
+    caller: Caller<TasksRead>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let query = params.parse()?;
-    let owner = user.0.user_id();
+    let owner = caller.user_id();
     let (rows, total) = db::run(&state.pool, move |conn| tasks::list(conn, owner, query)).await?;
     let tasks = rows.into_iter().map(TaskJson::from).collect();
     Ok(HttpResponse::Ok().json(TaskList { tasks, total }))
@@ -123,7 +125,7 @@ pub async fn list_tasks(
     path = "/api/tasks/{id}",
     tag = "tasks",
     params(TaskPath),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = []), ("cookie" = []), ("pat" = ["tasks:read"])),
     responses(
         (status = 200, description = "The task", body = TaskJson),
         NotFound, AuthedRead, Common,
@@ -131,11 +133,11 @@ pub async fn list_tasks(
 )]
 pub async fn get_task(
     state: web::Data<AppState>,
-    user: ApiUser,
+    caller: Caller<TasksRead>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
-    let owner = user.0.user_id();
+    let owner = caller.user_id();
     let task = db::run(&state.pool, move |conn| tasks::find(conn, owner, id))
         .await?
         .ok_or(AppError::NotFound)?;

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use super::super::dto::TaskJson;
 use super::super::openapi::{AuthedWrite, Common, CsrfHeader, JsonInput, NotFound};
 use super::TaskPath;
-use crate::auth::ApiUser;
+use crate::auth::guard::{Caller, TasksWrite};
 use crate::db::tasks::TaskChanges;
 use crate::db::{self, tasks};
 use crate::domain::{Description, TaskId, TaskTitle};
@@ -74,7 +74,7 @@ impl UpdateBody {
     tag = "tasks",
     params(TaskPath, CsrfHeader),
     request_body = UpdateBody,
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = []), ("cookie" = []), ("pat" = ["tasks:write"])),
     responses(
         (status = 200, description = "The changed task", body = TaskJson),
         NotFound, AuthedWrite, JsonInput, Common,
@@ -82,13 +82,13 @@ impl UpdateBody {
 )]
 pub async fn update_task(
     state: web::Data<AppState>,
-    user: ApiUser,
+    caller: Caller<TasksWrite>,
     path: web::Path<String>,
     body: Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TaskId::parse(&path).ok_or(AppError::NotFound)?;
     let changes = body.into_inner().into_changes()?;
-    let owner = user.0.user_id();
+    let owner = caller.user_id();
     let task = db::write(&state.pool, move |conn| {
         tasks::update(conn, owner, id, changes)
     })
