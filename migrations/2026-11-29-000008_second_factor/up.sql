@@ -14,9 +14,12 @@ CREATE INDEX recovery_codes_user_id ON recovery_codes (user_id);
 
 -- The second step of a two-factor login: a token (stored as its SHA-256) that
 -- lives 5 minutes, is deleted when used, and dies after 5 wrong codes.
+-- password_stamp is a SHA-256 of the password hash the first step checked:
+-- a password change or reset in between kills the challenge.
 CREATE TABLE mfa_challenges (
     token_hash TEXT NOT NULL PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    password_stamp TEXT NOT NULL,
     failures INTEGER NOT NULL DEFAULT 0,
     created_at TIMESTAMP NOT NULL,
     expires_at TIMESTAMP NOT NULL

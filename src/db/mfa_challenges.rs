@@ -12,10 +12,12 @@ use crate::domain::UserId;
 /// Wrong codes an mfa token survives; the fifth kills it.
 pub const MAX_FAILURES: i32 = 5;
 
-/// A live challenge: whose, and how many wrong codes it has seen.
+/// A live challenge: whose, for which password, and how many wrong codes it has seen.
 #[derive(Debug, Clone, Queryable)]
 pub struct Challenge {
     pub user_id: UserId,
+    /// SHA-256 of the password hash checked at the first step.
+    pub password_stamp: String,
     pub failures: i32,
 }
 
@@ -23,6 +25,7 @@ pub fn insert(
     conn: &mut AnyConnection,
     token_hash: &str,
     user: UserId,
+    password_stamp: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -30,6 +33,7 @@ pub fn insert(
         .values((
             mfa_challenges::token_hash.eq(token_hash),
             mfa_challenges::user_id.eq(user),
+            mfa_challenges::password_stamp.eq(password_stamp),
             mfa_challenges::created_at.eq(now),
             mfa_challenges::expires_at.eq(expires_at),
         ))
@@ -48,7 +52,11 @@ pub fn find_live(
         .find(token_hash)
         .filter(mfa_challenges::expires_at.gt(now))
         .filter(mfa_challenges::failures.lt(MAX_FAILURES))
-        .select((mfa_challenges::user_id, mfa_challenges::failures))
+        .select((
+            mfa_challenges::user_id,
+            mfa_challenges::password_stamp,
+            mfa_challenges::failures,
+        ))
         .first(conn)
         .optional()
 }

@@ -17,6 +17,7 @@ diesel::table! {
     mfa_challenges (token_hash) {
         token_hash -> Text,
         user_id -> Text,
+        password_stamp -> Text,
         failures -> Integer,
         created_at -> Timestamp,
         expires_at -> Timestamp,

@@ -196,6 +196,7 @@ impl From<PasskeyFlowError> for AppError {
                 token_refused: false,
             },
             e @ PasskeyFlowError::AlreadyRegistered => AppError::Conflict(e.to_string()),
+            PasskeyFlowError::EmailNotVerified => AppError::EmailNotVerified,
             PasskeyFlowError::NotFound => AppError::NotFound,
             PasskeyFlowError::Gone => AppError::Unauthorized {
                 token_refused: true,

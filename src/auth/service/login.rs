@@ -107,7 +107,7 @@ pub async fn login(
     if user.totp_enabled {
         // The password's slot is refunded above (it was right); each wrong
         // code at the second step counts on its own.
-        let challenge = issue_challenge(state, user_id).await?;
+        let challenge = issue_challenge(state, &user).await?;
         tracing::info!(target: "audit", event = "login_needs_second_factor", user_id = %user_id, client_ip = %client.ip);
         count("second_factor");
         return Ok(LoginOutcome::NeedsSecondFactor(challenge));

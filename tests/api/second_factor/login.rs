@@ -348,3 +348,109 @@ async fn wrong_codes_count_against_the_account_from_any_address() {
     assert!(res.headers().contains_key("retry-after"));
     assert_error(res, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 }
+
+/// The newest `.eml` in `dir` containing `needle`, waiting for the mail worker.
+async fn eml_containing(dir: &std::path::Path, needle: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|text| text.contains(needle));
+        if let Some(text) = found {
+            return text;
+        }
+        assert!(start.elapsed().as_secs() < 20, "no mail with {needle:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_does_not_skip_the_second_factor_and_kills_pending_mfa_tokens() {
+    let ca = spawn_clocked(|_| {}).await;
+    let tf = two_factor_user(&ca, "pia@example.com").await;
+    let before_reset = mfa_token(&ca.app, &tf.user.email).await;
+
+    let res = ca
+        .app
+        .post_json(
+            "/api/auth/password/forgot",
+            &json!({ "email": tf.user.email }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let eml = eml_containing(ca.mail.path(), "/reset-password?token=").await;
+    let link = eml
+        .split_whitespace()
+        .find(|w| w.contains("/reset-password?token="))
+        .unwrap();
+    let token = link.split("token=").nth(1).unwrap();
+    let new_password = "a brand new passphrase for pia";
+    let res = ca
+        .app
+        .post_json(
+            "/api/auth/password/reset",
+            &json!({ "token": token, "new_password": new_password }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // The new password still leads to the second step, never to a session.
+    let res = ca
+        .app
+        .post_json(
+            "/api/auth/login",
+            &json!({ "email": tf.user.email, "password": new_password }),
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["mfa_required"], true, "{body}");
+    assert!(body.get("access_token").is_none());
+    let after_reset = body["mfa_token"].as_str().unwrap();
+
+    // A token from before the reset died with the old password.
+    let code = next_code(&tf.secret, &ca.clock);
+    let res = second_step(&ca.app, &before_reset, &code).await;
+    assert_error(res, StatusCode::BAD_REQUEST, "bad_request").await;
+    assert_eq!(
+        second_step(&ca.app, after_reset, &code).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_personal_access_token_cannot_touch_second_factors_or_passkeys() {
+    let ca = spawn_clocked(|_| {}).await;
+    let user = ca.app.api_signup("pat@example.com").await;
+    let res = authed(
+        &ca.app,
+        Method::POST,
+        "/api/auth/tokens",
+        &user.access,
+        json!({ "name": "script", "scopes": ["tasks:write", "introspect"] }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pat: Value = res.json().await.unwrap();
+    let pat = pat["token"].as_str().unwrap().to_owned();
+    let body = json!({ "password": PASSWORD, "code": "123456" });
+    for (method, path) in [
+        (Method::POST, "/api/auth/2fa/totp"),
+        (Method::POST, "/api/auth/2fa/totp/confirm"),
+        (Method::POST, "/api/auth/2fa/recovery-codes"),
+        (Method::DELETE, "/api/auth/2fa/totp"),
+        (Method::GET, "/api/auth/passkeys"),
+        (Method::POST, "/api/auth/passkeys/register/start"),
+        (Method::POST, "/api/auth/passkeys/register/finish"),
+        (
+            Method::DELETE,
+            "/api/auth/passkeys/00000000-0000-4000-8000-000000000000",
+        ),
+    ] {
+        let res = authed(&ca.app, method.clone(), path, &pat, body.clone()).await;
+        assert_error(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    }
+    assert!(user_row(&ca.pool, &user.email).totp_secret_sealed.is_none());
+}

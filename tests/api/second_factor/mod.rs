@@ -25,7 +25,7 @@ pub struct ClockedApp {
     pub clock: Clock,
     pub pool: Pool,
     /// Where `.eml` files go (kept out of the repository on PostgreSQL too).
-    _mail: tempfile::TempDir,
+    pub mail: tempfile::TempDir,
 }
 
 /// The start of the current real 30-second step, plus 10 s: the manual clock
@@ -56,7 +56,7 @@ pub async fn spawn_clocked(adjust: impl FnOnce(&mut Config)) -> ClockedApp {
         pool: app.pool.clone(),
         app,
         clock,
-        _mail: mail,
+        mail,
     }
 }
 

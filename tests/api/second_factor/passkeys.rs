@@ -465,3 +465,29 @@ async fn an_ip_address_public_url_is_warned_about_once_at_start() {
         warnings[0]
     );
 }
+
+#[tokio::test]
+async fn with_require_verified_email_a_passkey_of_an_unverified_address_opens_no_session() {
+    let first = spawn_app().await;
+    let ann = first.api_signup("ann@example.com").await;
+    let mut dev = device();
+    let (_, raw_id) = register(&first, &mut dev, &ann.access, "Key").await;
+
+    // A second process on the same database, now requiring verified addresses.
+    let (database_url, port) = (first.database_url.clone(), first.port);
+    let strict = spawn_app_with(move |c| {
+        c.database_url = taskgate::config::DatabaseUrl::parse(&database_url).unwrap();
+        c.require_verified_email = true;
+        let public = format!("http://localhost:{port}");
+        c.public_url = Some(taskgate::config::PublicUrl::parse(&public).unwrap());
+    })
+    .await;
+    let (ceremony, start) = login_start(&strict).await;
+    // The origin is the first app's, which is both apps' PUBLIC_URL.
+    let answer = assert_with(&mut dev, &first, &start, &raw_id, &ann.id);
+    let res = login_finish(&strict, &ceremony, &answer).await;
+    assert!(set_cookies(&res)
+        .iter()
+        .all(|c| !c.starts_with("tg_access=")));
+    assert_error(res, StatusCode::FORBIDDEN, "email_not_verified").await;
+}

@@ -96,6 +96,10 @@ pub async fn finish_login(
         }
     })?;
     let uid = user.id;
+    if state.config.require_verified_email && !user.email_verified {
+        tracing::info!(target: "audit", event = "login_refused_unverified", method = "passkey", user_id = %uid, client_ip = %client.ip);
+        return Err(PasskeyFlowError::EmailNotVerified);
+    }
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", method = "passkey", user_id = %uid, session_id = %issued.session_id, client_ip = %client.ip);
     crate::metrics::get()

@@ -48,6 +48,10 @@ pub enum PasskeyFlowError {
     SignInRefused,
     #[error("this passkey is already registered")]
     AlreadyRegistered,
+    /// `REQUIRE_VERIFIED_EMAIL=true` and the passkey's owner has not proved
+    /// the address: no session, as for a correct password.
+    #[error("the email address is not verified yet")]
+    EmailNotVerified,
     #[error("not found")]
     NotFound,
     /// The account is gone (deleted by another request).

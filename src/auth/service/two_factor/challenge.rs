@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::client::ClientInfo;
 use crate::auth::limits::Throttled;
+use crate::db::users::User;
 use crate::db::{self, mfa_challenges, users};
-use crate::domain::UserId;
 use crate::error::Fault;
 use crate::metrics;
 use crate::state::AppState;
@@ -67,15 +67,18 @@ fn hash(token: &str) -> String {
         .collect()
 }
 
-/// Issues an mfa token for `user`, whose password was just verified.
-pub async fn issue_challenge(state: &AppState, user: UserId) -> Result<MfaChallenge, Fault> {
+/// Issues an mfa token for `user`, whose password was just verified. The
+/// token is bound to that password: a change or reset before the second
+/// step kills it.
+pub async fn issue_challenge(state: &AppState, user: &User) -> Result<MfaChallenge, Fault> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let token_hash = hash(&token);
+    let (uid, stamp) = (user.id, hash(&user.password_hash));
     let now = state.clock.now();
     db::write(&state.pool, move |conn| {
-        mfa_challenges::insert(conn, &token_hash, user, now, now + CHALLENGE_TTL)
+        mfa_challenges::insert(conn, &token_hash, uid, &stamp, now, now + CHALLENGE_TTL)
     })
     .await?;
     Ok(MfaChallenge {
@@ -104,9 +107,10 @@ pub async fn complete_login(
         return Err(SecondStepError::ChallengeGone);
     };
     let uid = challenge.user_id;
+    let stamp = challenge.password_stamp;
     let user = db::run(&state.pool, move |conn| users::find(conn, uid))
         .await?
-        .filter(|u| u.totp_enabled)
+        .filter(|u| u.totp_enabled && hash(&u.password_hash) == stamp)
         .ok_or(SecondStepError::ChallengeGone)?;
     let slot = state
         .limits

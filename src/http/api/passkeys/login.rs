@@ -18,7 +18,7 @@ use crate::auth::service::passkeys as flows;
 use crate::error::AppError;
 use crate::http::api::dto::{token_response, TokenResponse};
 use crate::http::api::openapi::{
-    BadRequest, Common, EmptyBody, JsonInput, RateLimited, Unauthorized,
+    BadRequest, Common, EmailNotVerified, EmptyBody, JsonInput, RateLimited, Unauthorized,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::{Json, NoBody};
@@ -61,7 +61,7 @@ pub struct LoginFinishBody {
     request_body = LoginFinishBody,
     responses(
         (status = 200, description = "A new token pair (and the auth cookies)", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
-        BadRequest, Unauthorized, RateLimited, JsonInput, Common,
+        BadRequest, Unauthorized, EmailNotVerified, RateLimited, JsonInput, Common,
     )
 )]
 pub async fn finish_login(
