@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -44,10 +45,13 @@ pub struct Application {
 }
 
 /// The outside services an application uses, for tests to adjust: how the
-/// mail worker retries (the relay itself is whatever `SMTP_URL` names).
+/// mail worker retries (the relay itself is whatever `SMTP_URL` names), and
+/// the clock the second-factor flows read.
 #[derive(Debug, Clone, Default)]
 pub struct Services {
     pub mail_worker: mail::WorkerSettings,
+    /// TOTP steps and mfa-token/WebAuthn-ceremony expiry (system clock by default).
+    pub clock: clock::Clock,
 }
 
 impl Application {
@@ -73,7 +77,12 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| PublicUrl::for_bound(bound));
-        let state = web::Data::new(AppState::new(pool, config, keys, public_url)?);
+        let mut state = AppState::new(pool, config, keys, public_url)?;
+        state.clock = services.clock;
+        if let Err(why) = &state.passkeys {
+            tracing::warn!(public_url = %state.public_url.as_str(), "passkeys are unavailable: {why}");
+        }
+        let state = web::Data::new(state);
         maintenance::spawn(state.clone());
         auth::tokens::keyring::spawn_refresher(state.clone());
         let mail_worker = mail::start_worker(&state, services.mail_worker)?;

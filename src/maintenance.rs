@@ -1,13 +1,16 @@
 //! Background housekeeping, once a minute: forget idle rate-limit buckets,
 //! delete dead sessions and personal access tokens, delivered or given-up mail
-//! after [`KEEP_MAIL`], and mailed-link tokens once expired, so neither memory
-//! nor the tables grow forever.
+//! after [`KEEP_MAIL`], mailed-link tokens once expired, expired mfa tokens and
+//! unfinished WebAuthn ceremonies, so neither memory nor the tables grow forever.
 
 use std::time::Duration;
 
 use actix_web::web;
 
-use crate::db::{self, email_tokens, outbox, pats, rate_limits, refresh_tokens, sessions};
+use crate::db::{
+    self, email_tokens, mfa_challenges, outbox, pats, rate_limits, refresh_tokens, sessions,
+    webauthn_ceremonies,
+};
 use crate::state::AppState;
 
 const EVERY: Duration = Duration::from_secs(60);
@@ -29,7 +32,7 @@ pub fn spawn(state: web::Data<AppState>) {
 /// One round of housekeeping; failures are logged and retried next round.
 pub async fn run_once(state: &AppState) {
     state.limits.forget_idle();
-    let idle = state.session_idle;
+    let (idle, second_factor_now) = (state.session_idle, state.clock.now());
     let grace = chrono::Duration::from_std(state.config.refresh_reuse_grace).unwrap_or_default();
     let result = db::write(&state.pool, move |conn| {
         let now = db::now();
@@ -39,6 +42,8 @@ pub async fn run_once(state: &AppState) {
         pats::delete_dead(conn, now, pats::KEEP_ENDED)?;
         let mail = outbox::delete_finished_before(conn, now - KEEP_MAIL)?;
         let links = email_tokens::delete_expired_before(conn, now)?;
+        mfa_challenges::delete_expired(conn, second_factor_now)?;
+        webauthn_ceremonies::delete_expired(conn, second_factor_now)?;
         Ok::<_, diesel::result::Error>((sessions, buckets, mail, links))
     })
     .await;

@@ -6,9 +6,11 @@ use secrecy::ExposeSecret;
 use crate::auth::audit::AuditKey;
 use crate::auth::cookies::CookieNames;
 use crate::auth::limits::AuthLimits;
+use crate::auth::passkeys::{Passkeys, Unavailable};
 use crate::auth::password::Hasher;
 use crate::auth::tokens::keyring::KeyRing;
 use crate::auth::tokens::TokenKeys;
+use crate::clock::Clock;
 use crate::config::{Config, JwtAlg, PublicUrl};
 use crate::db::connection::PooledConn;
 use crate::db::Pool;
@@ -38,6 +40,11 @@ pub struct AppState {
     pub mail: MailSettings,
     pub session_ttl: chrono::Duration,
     pub session_idle: chrono::Duration,
+    /// What the second-factor flows take as "now" (TOTP steps, mfa token and
+    /// WebAuthn ceremony expiry); a manual clock in tests.
+    pub clock: Clock,
+    /// The WebAuthn relying party for `public_url`, or why passkeys cannot work there.
+    pub passkeys: Result<Passkeys, Unavailable>,
 }
 
 impl AppState {
@@ -70,6 +77,8 @@ impl AppState {
             audit: AuditKey::new(keys.audit_key()),
             session_ttl: to_chrono(config.session_ttl)?,
             session_idle: to_chrono(config.session_idle)?,
+            clock: Clock::system(),
+            passkeys: Passkeys::new(public_url.as_str()),
             public_url,
             outbox: mail::outbox_for(&keys),
             mail,

@@ -815,3 +815,178 @@ async fn forgot_password_mail_link_resets_and_the_new_password_signs_in() {
 
     c.close().await.expect("close browser");
 }
+
+// ---------------------------------------------------------------------------
+// Passkeys: a WebDriver virtual authenticator (W3C WebAuthn §11.3).
+// ---------------------------------------------------------------------------
+
+/// WebDriver "Add Virtual Authenticator", which fantoccini lacks.
+#[derive(Debug)]
+struct AddVirtualAuthenticator(Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session.unwrap_or("")
+        ))
+    }
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+/// WebDriver "Get Credentials": what a virtual authenticator holds.
+#[derive(Debug)]
+struct GetCredentials(String);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for GetCredentials {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/webauthn/authenticator/{}/credentials",
+            session.unwrap_or(""),
+            self.0
+        ))
+    }
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (reqwest::Method::GET, None)
+    }
+}
+
+/// Gives the browser session a platform authenticator (CTAP2, internal
+/// transport, resident keys, user verification that always succeeds).
+async fn add_passkey_authenticator(c: &Client) -> String {
+    let id = c
+        .issue_cmd(AddVirtualAuthenticator(json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "isUserConsenting": true,
+            "automaticPresenceSimulation": true,
+        })))
+        .await
+        .expect("add virtual authenticator");
+    id.as_str().expect("authenticator id").to_owned()
+}
+
+/// Opens `path` on `http://localhost:<port>`: the app's `PUBLIC_URL`, since
+/// browsers refuse passkeys on an IP-address origin.
+async fn goto_localhost(c: &Client, app: &TestApp, path: &str) {
+    c.goto(&format!("http://localhost:{}{path}", app.port))
+        .await
+        .expect("navigate");
+}
+
+/// Sign up, see the 2FA enrolment page, add a passkey, sign out, sign in
+/// with it, delete it, and fail to sign in with it: through the real pages
+/// and `/static/js/passkeys.js`, with a virtual authenticator.
+#[tokio::test]
+async fn passkeys_in_chromium_with_a_virtual_authenticator() {
+    let test = "passkeys_in_chromium_with_a_virtual_authenticator";
+    let Some(mut driver) = Driver::start(test).await else {
+        return;
+    };
+    // Bound on loopback, so PUBLIC_URL defaults to http://localhost:<port>.
+    let app = spawn_app().await;
+    let c = driver.session(None).await;
+    let authenticator = add_passkey_authenticator(&c).await;
+
+    within_deadline(test, async {
+        goto_localhost(&c, &app, "/signup").await;
+        fill(&c, "#name", "Grace Hopper").await;
+        fill(&c, "#email", "grace@example.com").await;
+        fill(&c, "#password", PASSWORD).await;
+        submit(&c, "/signup").await;
+        expect_path(&c, "/tasks").await;
+
+        // The 2FA page draws its QR code as a server-made image under the CSP.
+        goto_localhost(&c, &app, "/account/2fa").await;
+        fill(&c, "#enrol_password", PASSWORD).await;
+        submit(&c, "/account/2fa/enrol").await;
+        expect_path(&c, "/account/2fa").await;
+        let width = c
+            .execute(
+                "const img = document.querySelector('img.qr'); \
+                 return img.complete ? img.naturalWidth : 0;",
+                vec![],
+            )
+            .await
+            .expect("qr width");
+        assert!(
+            width.as_u64().unwrap_or(0) >= 200,
+            "the QR code loads: {width}"
+        );
+        assert!(text_of(&c, "#totp-secret").await.len() >= 32);
+        let png = save_screenshot(&c, "2fa.png").await;
+        if std::env::var("UPDATE_SCREENSHOT").as_deref() == Ok("1") {
+            let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+            std::fs::write(docs.join("screenshot-2fa.png"), &png).expect("write docs png");
+        }
+
+        // Add a passkey: a name first, then the authenticator creates it.
+        goto_localhost(&c, &app, "/account/passkeys").await;
+        assert!(text_of(&c, "p.empty").await.contains("No passkeys yet"));
+        let add = find(&c, "button[data-passkey=register]").await;
+        add.click().await.expect("click add");
+        let error = find(&c, "[data-passkey-error]:not([hidden])").await;
+        assert_eq!(
+            error.text().await.expect("text"),
+            "Give the passkey a name first."
+        );
+        fill(&c, "#passkey-name", "Laptop").await;
+        click_and_wait(&c, &add).await;
+        expect_path(&c, "/account/passkeys").await;
+        assert_eq!(text_of(&c, "td.passkey-name").await, "Laptop");
+        let held = c
+            .issue_cmd(GetCredentials(authenticator.clone()))
+            .await
+            .expect("credentials");
+        let held = held.as_array().expect("a list");
+        assert_eq!(held.len(), 1, "one credential on the authenticator");
+        assert_eq!(held[0]["isResidentCredential"], true);
+        assert_eq!(held[0]["rpId"], "localhost");
+
+        // Sign out, then sign in with the passkey alone, on to `next`.
+        sign_out(&c).await;
+        goto_localhost(&c, &app, "/login?next=%2Faccount%2Fpasskeys").await;
+        let button = find(&c, "button[data-passkey=login]").await;
+        assert_eq!(button.text().await.expect("text"), "Sign in with a passkey");
+        click_and_wait(&c, &button).await;
+        expect_path(&c, "/account/passkeys").await;
+        assert!(body_text(&c).await.contains("Signed in with a passkey"));
+        assert!(
+            c.find(css("form[action=\"/logout\"]")).await.is_ok(),
+            "signed in"
+        );
+        let row = text_of(&c, "table.passkeys tbody tr").await;
+        assert!(!row.contains("never"), "last used is recorded: {row}");
+
+        // Delete it, sign out: the authenticator still offers it, the server refuses it.
+        let delete = find(&c, "form[action$=\"/delete\"] button").await;
+        click_and_wait(&c, &delete).await;
+        expect_path(&c, "/account/passkeys").await;
+        assert!(text_of(&c, "p.empty").await.contains("No passkeys yet"));
+        sign_out(&c).await;
+        let button = find(&c, "button[data-passkey=login]").await;
+        button.click().await.expect("click sign in");
+        let error = find(&c, "[data-passkey-error]:not([hidden])").await;
+        let message = error.text().await.expect("text");
+        assert!(message.contains("not accepted"), "{message}");
+        expect_path(&c, "/login").await;
+        goto_localhost(&c, &app, "/tasks").await;
+        expect_path(&c, "/login?next=%2Ftasks").await;
+    })
+    .await;
+
+    c.close().await.expect("close browser");
+}

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod guard;
 pub mod introspection;
 pub mod limits;
+pub mod passkeys;
 pub mod password;
 pub mod pat_token;
 pub mod recovery_codes;

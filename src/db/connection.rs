@@ -18,7 +18,7 @@ pub enum AnyConnection {
 
 /// Settings every pooled SQLite connection needs. WAL is set once at start-up
 /// (in `db::build_pool`), not here: setting it per connection races.
-const SQLITE_PER_CONNECTION: &str = "PRAGMA busy_timeout = 5000; \
+const SQLITE_PER_CONNECTION: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = FULL;";
 

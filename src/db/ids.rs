@@ -15,7 +15,7 @@ use diesel::sql_types::{Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 use super::connection::{MultiBackend, MultiRawValue};
-use crate::domain::{PatId, SessionId, TaskId, UserId};
+use crate::domain::{PasskeyId, PatId, SessionId, TaskId, UserId};
 
 /// Diesel's traits for one id type; each must offer `parse(&str) -> Option<Self>`
 /// and a hyphenated `Display`.
@@ -114,4 +114,4 @@ fn parse_id<T: ParseId>(text: &str) -> deserialize::Result<T> {
     T::parse_id(text).ok_or_else(|| format!("stored id is not a UUID: {text:?}").into())
 }
 
-text_id!(UserId, SessionId, TaskId, PatId);
+text_id!(UserId, SessionId, TaskId, PatId, PasskeyId);

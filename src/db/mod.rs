@@ -6,11 +6,14 @@ pub mod connection;
 pub mod email_tokens;
 mod faults;
 pub mod ids;
+pub mod mfa_challenges;
 pub mod migrate;
 pub mod outbox;
+pub mod passkeys;
 pub mod pat_cache;
 pub mod pats;
 pub mod rate_limits;
+pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod session_cache;
@@ -18,7 +21,9 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod tasks;
 pub mod time;
+pub mod totp;
 pub mod users;
+pub mod webauthn_ceremonies;
 
 /// Fresh databases for unit tests, dropped at the end of each test on
 /// PostgreSQL: the same code as the integration tests' harness.

@@ -71,3 +71,11 @@ uuid_id!(
     Uuid::new_v4(),
     pub
 );
+
+uuid_id!(
+    /// The id of a registered passkey (not its WebAuthn credential id). A
+    /// malformed id gets the same 404 as another user's.
+    PasskeyId,
+    Uuid::new_v4(),
+    pub
+);

@@ -10,7 +10,7 @@ mod text;
 
 pub use draft::TaskDraft;
 pub use email::{Email, EmailError};
-pub use ids::{PatId, SessionId, TaskId, UserId};
+pub use ids::{PasskeyId, PatId, SessionId, TaskId, UserId};
 pub use password::{Password, PasswordError};
 pub use pat::{PatRequest, Scope, Scopes, Sent, TokenName};
 pub use text::{Description, DisplayName, TaskTitle, TextError};

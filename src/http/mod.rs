@@ -23,6 +23,8 @@ use actix_web::{web, HttpResponse};
 
 /// The stylesheet, compiled in so the binary is self-contained.
 const APP_CSS: &str = include_str!("../../static/css/app.css");
+/// The passkey buttons' script: the only script any page loads.
+const PASSKEYS_JS: &str = include_str!("../../static/js/passkeys.js");
 
 /// Mounts every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(well_known::metadata)),
         )
         .service(web::resource("/static/css/app.css").route(web::get().to(stylesheet)))
+        .service(web::resource("/static/js/passkeys.js").route(web::get().to(passkeys_script)))
         .service(api::scope())
         .configure(pages::configure);
 }
@@ -43,6 +46,13 @@ async fn stylesheet() -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(APP_CSS)
+}
+
+async fn passkeys_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(PASSKEYS_JS)
 }
 
 /// Percent-encodes a query value (`/tasks` becomes `%2Ftasks`).

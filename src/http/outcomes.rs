@@ -4,6 +4,8 @@
 
 use crate::auth::guard::AccessError;
 use crate::auth::limits::Throttled;
+use crate::auth::service::passkeys::PasskeyFlowError;
+use crate::auth::service::two_factor::{SecondStepError, TwoFactorError};
 use crate::auth::service::{
     ChangePasswordError, ConfirmEmailError, CreatePatError, EmailChangeError, LoginError,
     ReauthError, RefreshError, ResetPasswordError, RevokeError, SignupError, VerifyEmailError,
@@ -147,6 +149,59 @@ impl From<CreatePatError> for AppError {
                 token_refused: true,
             },
             CreatePatError::Fault(f) => f.into(),
+        }
+    }
+}
+
+// Second factors and passkeys.
+
+impl From<TwoFactorError> for AppError {
+    fn from(e: TwoFactorError) -> Self {
+        match e {
+            TwoFactorError::Reauth(e) => e.into(),
+            e @ TwoFactorError::WrongCode => AppError::Forbidden(e.to_string()),
+            e @ (TwoFactorError::AlreadyOn
+            | TwoFactorError::NotOn
+            | TwoFactorError::NoPendingEnrolment) => AppError::Conflict(e.to_string()),
+            TwoFactorError::Throttled(t) => t.into(),
+            TwoFactorError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            TwoFactorError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<SecondStepError> for AppError {
+    fn from(e: SecondStepError) -> Self {
+        match e {
+            e @ SecondStepError::ChallengeGone => AppError::BadRequest(e.to_string()),
+            SecondStepError::WrongCode => AppError::Unauthorized {
+                token_refused: false,
+            },
+            SecondStepError::Throttled(t) => t.into(),
+            SecondStepError::Fault(f) => f.into(),
+        }
+    }
+}
+
+impl From<PasskeyFlowError> for AppError {
+    fn from(e: PasskeyFlowError) -> Self {
+        match e {
+            e @ (PasskeyFlowError::Unavailable(_)
+            | PasskeyFlowError::CeremonyGone
+            | PasskeyFlowError::NotAccepted) => AppError::BadRequest(e.to_string()),
+            PasskeyFlowError::InvalidName(reason) => AppError::field("name", reason),
+            PasskeyFlowError::SignInRefused => AppError::Unauthorized {
+                token_refused: false,
+            },
+            e @ PasskeyFlowError::AlreadyRegistered => AppError::Conflict(e.to_string()),
+            PasskeyFlowError::EmailNotVerified => AppError::EmailNotVerified,
+            PasskeyFlowError::NotFound => AppError::NotFound,
+            PasskeyFlowError::Gone => AppError::Unauthorized {
+                token_refused: true,
+            },
+            PasskeyFlowError::Fault(f) => f.into(),
         }
     }
 }

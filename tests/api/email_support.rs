@@ -41,6 +41,7 @@ pub fn quick_worker() -> Services {
             lease: Duration::from_secs(20),
             idle_poll: Duration::from_millis(200),
         },
+        ..Services::default()
     }
 }
 

@@ -60,7 +60,7 @@ async fn python_and_node_verify_a_taskgate_token_and_refuse_it_once_its_key_is_r
         ));
         return;
     }
-    let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(2)).await;
+    let app = spawn_app_with(|c| c.access_token_ttl = Duration::from_secs(8)).await;
     let user = app.api_signup("interop@example.com").await;
     let jwks_url = app.url("/.well-known/jwks.json");
 
@@ -89,7 +89,7 @@ async fn python_and_node_verify_a_taskgate_token_and_refuse_it_once_its_key_is_r
         .to_owned();
 
     // The old key stays published until the last token it signed has expired
-    // (2 s here, plus the 30 s leeway), then leaves the JWKS.
+    // (8 s here, plus the 30 s leeway), then leaves the JWKS.
     let client = browser();
     wait_until(
         Duration::from_secs(60),

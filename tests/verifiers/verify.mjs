@@ -17,6 +17,7 @@ try {
   const { payload } = await jwtVerify(token, jwks, {
     issuer: 'taskgate',
     audience: 'taskgate',
+    algorithms: ['EdDSA'],
   });
   console.log(payload.sub);
 } catch (e) {

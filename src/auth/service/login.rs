@@ -8,6 +8,7 @@ use crate::error::Fault;
 use crate::metrics;
 use crate::state::AppState;
 
+use super::two_factor::{issue_challenge, MfaChallenge};
 use super::{session, Issued};
 
 /// A successful password check.
@@ -15,6 +16,9 @@ use super::{session, Issued};
 pub enum LoginOutcome {
     /// A session was opened.
     Signed(Issued),
+    /// Two-factor is on: no session yet; `two_factor::complete_login` with
+    /// this challenge's token and a code opens one.
+    NeedsSecondFactor(MfaChallenge),
 }
 
 /// Why a login did not open a session.
@@ -99,6 +103,14 @@ pub async fn login(
     if state.config.require_verified_email && !user.email_verified {
         tracing::info!(target: "audit", event = "login_refused_unverified", user_id = %user_id, client_ip = %client.ip);
         return Err(LoginError::EmailNotVerified);
+    }
+    if user.totp_enabled {
+        // The password's slot is refunded above (it was right); each wrong
+        // code at the second step counts on its own.
+        let challenge = issue_challenge(state, &user).await?;
+        tracing::info!(target: "audit", event = "login_needs_second_factor", user_id = %user_id, client_ip = %client.ip);
+        count("second_factor");
+        return Ok(LoginOutcome::NeedsSecondFactor(challenge));
     }
     let issued = session::start(state, user, client).await?;
     tracing::info!(target: "audit", event = "login", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);

@@ -1,16 +1,18 @@
 //! Account flows shared by the HTML pages and the JSON API: sign-up, login,
 //! refresh, logout, password change, account deletion, the email flows
-//! (verification, forgot/reset, email change) and personal access tokens.
-//! Each emits its audit event and answers in its own outcome type; the HTTP
-//! layer picks statuses.
+//! (verification, forgot/reset, email change), personal access tokens, second
+//! factors and passkeys. Each emits its audit event and answers in its own
+//! outcome type; the HTTP layer picks statuses.
 
 mod account;
 mod login;
+pub mod passkeys;
 mod pats;
 mod reauth;
 mod refresh;
 mod session;
 mod signup;
+pub mod two_factor;
 
 use std::fmt;
 

@@ -4,7 +4,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::dto::{token_response, TokenResponse};
+use super::dto::token_response;
+use super::login_2fa::{mfa_required, LoginAnswer};
 use super::openapi::{Common, EmailNotVerified, JsonInput, RateLimited, Unauthorized};
 use crate::auth::client::ClientInfo;
 use crate::auth::service::{self, LoginOutcome};
@@ -23,14 +24,16 @@ pub struct LoginBody {
 ///
 /// An unknown email and a wrong password get the same 401. With
 /// `REQUIRE_VERIFIED_EMAIL=true`, the right password for an unverified
-/// address gets 403 `email_not_verified` and no session.
+/// address gets 403 `email_not_verified` and no session. With two-factor
+/// on, a correct password gets `{"mfa_required":true,"mfa_token","methods"}`
+/// and no session: finish with `POST /api/auth/login/2fa`.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
     tag = "auth",
     request_body = LoginBody,
     responses(
-        (status = 200, description = "A new token pair", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "A new token pair, or the second step to take", body = LoginAnswer, headers(("Cache-Control" = String, description = "`no-store`"))),
         Unauthorized, RateLimited, JsonInput, Common,
         EmailNotVerified,
     )
@@ -44,5 +47,6 @@ pub async fn login(
     let password = Password::presented(body.password);
     match service::login(&state, &body.email, password, &client).await? {
         LoginOutcome::Signed(issued) => Ok(token_response(&state, &issued, false)),
+        LoginOutcome::NeedsSecondFactor(challenge) => Ok(mfa_required(challenge)),
     }
 }

@@ -8,15 +8,18 @@ pub mod email;
 pub mod health;
 pub mod introspect;
 pub mod login;
+pub mod login_2fa;
 pub mod logout;
 pub mod me;
 pub mod openapi;
+pub mod passkeys;
 pub mod password;
 pub mod refresh;
 pub mod sessions;
 pub mod signup;
 pub mod tasks;
 pub mod tokens;
+pub mod two_factor;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
@@ -75,6 +78,16 @@ api_routes! {
     "/auth/tokens" { GET => tokens::list_tokens, POST => tokens::create_token }
     "/auth/tokens/{id}" { DELETE => tokens::revoke_token }
     "/auth/introspect" { POST => introspect::introspect }
+    "/auth/login/2fa" [wrap from_fn(throttle::auth_attempts)] { POST => login_2fa::login_second_step }
+    "/auth/2fa/totp" [wrap from_fn(throttle::auth_attempts)] { POST => two_factor::enrol_totp, DELETE => two_factor::disable_totp }
+    "/auth/2fa/totp/confirm" [wrap from_fn(throttle::auth_attempts)] { POST => two_factor::confirm_totp }
+    "/auth/2fa/recovery-codes" [wrap from_fn(throttle::auth_attempts)] { POST => two_factor::regenerate_recovery_codes }
+    "/auth/passkeys" { GET => passkeys::list_passkeys }
+    "/auth/passkeys/{id}" { DELETE => passkeys::delete_passkey }
+    "/auth/passkeys/register/start" { POST => passkeys::start_registration }
+    "/auth/passkeys/register/finish" { POST => passkeys::finish_registration }
+    "/auth/passkeys/login/start" [wrap from_fn(throttle::auth_attempts)] { POST => passkeys::start_login }
+    "/auth/passkeys/login/finish" [wrap from_fn(throttle::auth_attempts)] { POST => passkeys::finish_login }
 }
 
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and

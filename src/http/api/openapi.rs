@@ -20,6 +20,7 @@ use super::{
     account, email, health, introspect, login, logout, me, password, refresh, sessions, signup,
     tasks, tokens,
 };
+use super::{login_2fa, passkeys, two_factor};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -61,6 +62,17 @@ use crate::state::AppState;
         tokens::list_tokens,
         tokens::revoke_token,
         introspect::introspect,
+        login_2fa::login_second_step,
+        two_factor::enrol_totp,
+        two_factor::confirm_totp,
+        two_factor::regenerate_recovery_codes,
+        two_factor::disable_totp,
+        passkeys::list_passkeys,
+        passkeys::delete_passkey,
+        passkeys::start_registration,
+        passkeys::finish_registration,
+        passkeys::start_login,
+        passkeys::finish_login,
     ),
     components(
         schemas(ErrorBody),
@@ -88,6 +100,8 @@ use crate::state::AppState;
         (name = "tasks", description = "The caller's own tasks"),
         (name = "meta", description = "Health and this description"),
         (name = "tokens", description = "Personal access tokens for scripts, and token introspection"),
+        (name = "two-factor", description = "TOTP second factor and recovery codes (session only)"),
+        (name = "passkeys", description = "Passkeys (WebAuthn): adding them, and signing in with one"),
     )
 )]
 pub struct ApiDoc;
@@ -147,8 +161,10 @@ error_responses! {
             error=\"insufficient_scope\", scope=\"<needed scope>\"` (RFC 6750).";
     NotFound 404 => "`not_found`: no such resource for this caller (also for another \
         user's, or a malformed id).";
-    Conflict 409 => "`conflict`: an account with this email already exists, or (token \
-        creation) the caller already has 100 active personal access tokens.";
+    Conflict 409 => "`conflict`: an account with this email already exists, (token \
+        creation) the caller already has 100 active personal access tokens, or the change \
+        does not fit the current state (two-factor already on or off, a passkey already \
+        registered).";
     PayloadTooLarge 413 => "`payload_too_large`: the body is over 64 KiB.";
     UnsupportedMediaType 415 => "`unsupported_media_type`: a body that is not `application/json`, \
         or a compressed one (`Content-Encoding` other than `identity`).";

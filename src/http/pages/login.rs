@@ -27,6 +27,8 @@ struct LoginPage {
     error: String,
     /// The password was right but the address is not verified: offer a new link.
     unverified: bool,
+    /// Why the passkey button is off (an IP-address `PUBLIC_URL`…); empty when it works.
+    passkey_note: String,
 }
 
 /// The password was right, but `REQUIRE_VERIFIED_EMAIL` wants the address proven first.
@@ -70,6 +72,7 @@ pub fn signed_in_redirect(
 
 /// Public: the login form; keeps `?next=` in a hidden field.
 pub async fn login_form(
+    state: web::Data<AppState>,
     user: MaybeUser,
     session: Session,
     query: web::Query<NextQuery>,
@@ -80,6 +83,7 @@ pub async fn login_form(
         next: query.into_inner().next.unwrap_or_default(),
         error: String::new(),
         unverified: false,
+        passkey_note: super::account::passkeys_unavailable(&state),
     };
     render(&page, StatusCode::OK)
 }
@@ -100,6 +104,9 @@ pub async fn login(
             set_flash(&session, "Signed in");
             return res;
         }
+        Ok(LoginOutcome::NeedsSecondFactor(challenge)) => {
+            return super::login_2fa::continue_to_second_step(&session, challenge, form.next);
+        }
         Err(LoginError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, service::LOGIN_FAILED),
         Err(LoginError::EmailNotVerified) => (StatusCode::FORBIDDEN, UNVERIFIED),
         Err(e @ LoginError::Throttled(_)) => return Err(AppError::from(e).into()),
@@ -111,6 +118,7 @@ pub async fn login(
         next: form.next.unwrap_or_default(),
         error: error.to_owned(),
         unverified: status == StatusCode::FORBIDDEN,
+        passkey_note: super::account::passkeys_unavailable(&state),
     };
     render(&page, status)
 }

@@ -5,6 +5,7 @@
 mod account;
 mod email;
 mod login;
+mod login_2fa;
 pub mod logout;
 mod signup;
 mod tasks;
@@ -63,6 +64,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/account/tokens/{id}/revoke",
                 web::post().to(account::revoke_token),
+            )
+            .service(
+                web::resource("/login/2fa")
+                    .route(web::get().to(login_2fa::second_step_form))
+                    .route(web::post().to(login_2fa::second_step))
+                    .wrap(attempts()),
+            )
+            .route(
+                "/account/2fa",
+                web::get().to(account::two_factor::two_factor_page),
+            )
+            .service(
+                web::scope("/account/2fa")
+                    .route("/enrol", web::post().to(account::two_factor::enrol))
+                    .route("/confirm", web::post().to(account::two_factor::confirm))
+                    .route(
+                        "/recovery-codes",
+                        web::post().to(account::two_factor::regenerate),
+                    )
+                    .route("/disable", web::post().to(account::two_factor::disable))
+                    .wrap(attempts()),
+            )
+            .route("/account/passkeys", web::get().to(account::passkeys_page))
+            .route(
+                "/account/passkeys/{id}/delete",
+                web::post().to(account::delete_passkey),
             )
             .default_service(web::to(not_found)),
     );

@@ -3,11 +3,14 @@
 //! access tokens page (`/account/tokens`, linked from here) lives in `tokens`.
 
 mod delete;
+mod passkeys;
 mod password;
 mod sessions;
 mod tokens;
+pub mod two_factor;
 
 pub use delete::delete_account;
+pub use passkeys::{delete_passkey, passkeys_page, unavailable_reason as passkeys_unavailable};
 pub use password::change_password;
 pub use sessions::revoke_session;
 pub use tokens::{create_token, revoke_token, tokens_page};

@@ -1,0 +1,4 @@
+DROP TABLE webauthn_ceremonies;
+DROP TABLE passkeys;
+DROP TABLE mfa_challenges;
+DROP TABLE recovery_codes;
