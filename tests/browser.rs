@@ -990,3 +990,40 @@ async fn passkeys_in_chromium_with_a_virtual_authenticator() {
 
     c.close().await.expect("close browser");
 }
+
+/// The defaults a user gets from `cargo run --release`: `COOKIE_SECURE=true`
+/// (`__Host-` cookies with `Secure`), EdDSA, the file outbox. Browsers treat
+/// `http://localhost` as a secure context, so the whole journey works there
+/// over plain http: sign up, add a task, sign out, sign in again.
+#[tokio::test]
+async fn the_default_configuration_works_in_chromium_on_localhost() {
+    let test = "the_default_configuration_works_in_chromium_on_localhost";
+    let Some(mut driver) = Driver::start(test).await else {
+        return;
+    };
+    let app = helpers::spawn_app_with(|c| c.cookie_secure = true).await;
+    let c = driver.session(None).await;
+    within_deadline(test, async {
+        goto_localhost(&c, &app, "/signup").await;
+        fill(&c, "#name", "Dee Fault").await;
+        fill(&c, "#email", "default@example.com").await;
+        fill(&c, "#password", PASSWORD).await;
+        submit(&c, "/signup").await;
+        expect_path(&c, "/tasks").await;
+        let cookies = c.get_all_cookies().await.expect("cookies");
+        let names: Vec<String> = cookies.iter().map(|k| k.name().to_owned()).collect();
+        assert!(names.iter().any(|n| n == "__Host-tg_access"), "{names:?}");
+        assert!(
+            cookies.iter().all(|k| k.secure() == Some(true)),
+            "every cookie is Secure"
+        );
+        add_task(&c, "Works out of the box", "").await;
+        assert_eq!(task_titles(&c).await, ["Works out of the box"]);
+        sign_out(&c).await;
+        goto_localhost(&c, &app, "/login").await;
+        sign_in_here(&c, "default@example.com", PASSWORD).await;
+        expect_path(&c, "/tasks").await;
+        assert_eq!(task_titles(&c).await, ["Works out of the box"]);
+    })
+    .await;
+}

@@ -123,6 +123,31 @@ where
     blocking(pool, true, f).await
 }
 
+/// Runs a SQLite write inside `BEGIN IMMEDIATE`, which takes the write lock
+/// first (waiting up to `busy_timeout` for other processes). A deferred
+/// transaction that reads before it writes would otherwise fail at once with
+/// `SQLITE_BUSY` whenever another process committed in between (WAL cannot
+/// upgrade a stale read snapshot), so writes shared by several processes on
+/// one file would answer 503 under contention. Transactions inside `f` nest
+/// as savepoints.
+fn immediate<T, E: Into<Fault>>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, Fault> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let AnyConnection::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn).map_err(Into::into);
+    if let AnyConnection::Sqlite(c) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(c)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(c)?,
+        }
+    }
+    result
+}
+
 async fn blocking<T, E, F>(pool: &Pool, write: bool, f: F) -> Result<T, Fault>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
@@ -140,7 +165,13 @@ where
         }
         let queue = write && matches!(pooled.inner, AnyConnection::Sqlite(_));
         let turn = queue.then(|| WRITERS.lock().unwrap_or_else(PoisonError::into_inner));
-        let result = session_cache::noting_commits(|| f(&mut pooled.inner).map_err(Into::into));
+        let result = session_cache::noting_commits(|| {
+            if queue {
+                immediate(&mut pooled.inner, f)
+            } else {
+                f(&mut pooled.inner).map_err(Into::into)
+            }
+        });
         drop(turn);
         if matches!(result, Err(Fault::Unavailable(_))) {
             pooled.broken = true;
