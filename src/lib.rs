@@ -23,12 +23,8 @@ pub mod telemetry;
 
 use std::net::TcpListener;
 
-use actix_session::config::CookieContentSecurity;
-use actix_session::storage::CookieSessionStore;
-use actix_session::SessionMiddleware;
-use actix_web::cookie::SameSite;
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
 use config::{Config, PublicUrl};
@@ -88,24 +84,10 @@ impl Application {
         let mail_worker = mail::start_worker(&state, services.mail_worker)?;
         let metrics = http::metrics::serve(&state)?;
         let server = HttpServer::new(move || {
-            let session = SessionMiddleware::builder(
-                CookieSessionStore::default(),
-                state.session_key.clone(),
-            )
-            .cookie_name(state.cookies.session.to_owned())
-            .cookie_secure(state.cookies.secure)
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_path("/".to_owned())
-            .cookie_content_security(CookieContentSecurity::Private)
-            .build();
             App::new()
                 .app_data(state.clone())
-                .configure(http::configure)
-                .wrap(middleware::from_fn(http::headers::finish))
-                .wrap(session)
-                .wrap(middleware::from_fn(http::encoding::refuse_encoded_bodies))
-                .wrap(middleware::from_fn(http::request_log::log_request))
+                .configure(|cfg| http::configure(cfg, &state))
+                .wrap(http::frame::Frame)
         })
         .listen(listener)
         .context("cannot start the HTTP server")?

@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+use actix_web::http::{Method, StatusCode};
+
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -162,6 +164,15 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// Counts one answered request and its latency (the request frame calls this
+/// when `METRICS_ADDR` is set).
+pub fn observe_request(route: &str, method: &Method, status: StatusCode, secs: f64) {
+    let m = get();
+    let labels = [route, method.as_str(), status.as_str()];
+    m.requests.with_label_values(&labels).inc();
+    m.latency.with_label_values(&labels).observe(secs);
 }
 
 /// The process's metrics.

@@ -1,6 +1,28 @@
-//! Storage: the pool, embedded migrations, and the two ways to run a query
-//! (`db::run` for reads, `db::write` for writes), both of which keep Diesel's
-//! blocking calls off the async workers.
+//! Storage: the pool, embedded migrations, and the ways to run a query:
+//! `db::run` for reads and `db::write` for writes, both of which keep Diesel's
+//! blocking calls off the async workers, and `db::read` for the small reads
+//! that cost less on SQLite than the trip to the blocking pool.
+
+/// Runs the same Diesel code on whichever engine's own connection `$conn`
+/// (an `&mut AnyConnection`) holds, with `$c` bound to it.
+///
+/// For the hot reads. A query run on `AnyConnection` goes through Diesel's
+/// `MultiConnection`, whose wrapper writes out the statement's whole SQL text
+/// twice on every execution (to decide whether it may be cached, and again to
+/// collect its binds), even when the prepared statement is already cached:
+/// about 40 % of the instructions of `GET /api/auth/me` went there. On the
+/// engine's own connection a query of static type finds its cached
+/// statement by type, without writing any SQL. The code is written once;
+/// the macro compiles it once per engine.
+macro_rules! per_engine {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use per_engine;
 
 pub mod connection;
 pub mod email_tokens;
@@ -37,6 +59,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
 
 pub use connection::AnyConnection;
 use connection::{Manager, PooledConn};
@@ -101,6 +124,52 @@ where
     T: Send + 'static,
 {
     blocking(pool, false, f).await
+}
+
+/// A read whose work is bounded by a few index pages (a primary- or
+/// unique-key lookup, one page of tasks near the start), like [`run`] except
+/// that on SQLite it runs on the calling async worker when the pool has a
+/// connection free at once. Never for writes: a writer can wait for SQLite's
+/// write lock, a reader cannot.
+///
+/// Why on the worker: the trip to the blocking pool and back is two thread
+/// wake-ups, and on a small VM they cost more CPU than everything else a
+/// `GET /api/auth/me` or a page of tasks does (see BENCHMARKS.md). A reader
+/// in WAL mode takes no lock that a writer holds, and with the file in the
+/// OS page cache such a read does no blocking I/O: a few microseconds. Where
+/// that is not so (PostgreSQL, a network round trip; no connection free; a
+/// read whose size the caller cannot bound), the read goes to the pool.
+pub async fn read<T, E, F>(pool: &Pool, f: F) -> Result<T, Fault>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    E: Into<Fault>,
+    T: Send + 'static,
+{
+    if let Some(mut conn) = pool.try_get() {
+        let pooled: &mut PooledConn = &mut conn;
+        if matches!(pooled.inner, AnyConnection::Sqlite(_)) {
+            let result = f(&mut pooled.inner).map_err(Into::into);
+            if matches!(result, Err(Fault::Unavailable(_))) {
+                pooled.broken = true;
+            }
+            return result;
+        }
+    }
+    run(pool, f).await
+}
+
+/// `SELECT 1`, for `/healthz`: a [`read`] (on SQLite it reads no table at
+/// all), from a prepared statement.
+pub async fn ping(pool: &Pool) -> Result<(), Fault> {
+    read(pool, |conn| {
+        use diesel::IntoSql;
+        per_engine!(conn, |c| diesel::select(
+            1.into_sql::<diesel::sql_types::Integer>()
+        )
+        .get_result::<i32>(c))
+        .map(drop)
+    })
+    .await
 }
 
 /// Runs a write (one statement, or its own transaction), like [`run`].

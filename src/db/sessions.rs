@@ -74,12 +74,12 @@ pub fn create(
 /// A primary-key lookup: no `LIMIT` (a re-bound `LIMIT ?` can make SQLite
 /// re-compile the statement; see `db::connection::configure_sqlite_once`).
 pub fn find(conn: &mut AnyConnection, id: SessionId, user: UserId) -> QueryResult<Option<Session>> {
-    sessions::table
+    super::per_engine!(conn, |c| sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::user_id.eq(user))
         .select(Session::as_select())
-        .get_result(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// Records use of a session (idle expiry counts from here).

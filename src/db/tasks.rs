@@ -70,35 +70,59 @@ fn owned(owner: UserId, id: TaskId) -> _ {
 }
 
 /// The owner's tasks in creation order, and how many match the filter in all.
-///
-/// When the page is the last one (fewer rows than `limit`, and not an empty
-/// page past the end), the total follows from it: `offset` + its rows. Only
-/// otherwise is there a second query to count.
 pub fn list(
     conn: &mut AnyConnection,
     owner: UserId,
     q: ListQuery,
 ) -> QueryResult<(Vec<Task>, i64)> {
-    let filtered = || {
+    let (page, total) = page(conn, owner, q)?;
+    let total = match total {
+        Some(total) => total,
+        None => count(conn, owner, q.completed)?,
+    };
+    Ok((page, total))
+}
+
+/// Pages up to this far into the list are small enough for `db::read`: the
+/// rows skipped are walked in the index, so the work grows with the offset.
+pub const SMALL_OFFSET: i64 = 1000;
+
+/// One page of the owner's tasks in creation order, and how many match the
+/// filter in all when the page tells: when it is the last one (fewer rows
+/// than `limit`, and not an empty page past the end), that is `offset` + its
+/// rows. Otherwise `None`: ask [`count`].
+pub fn page(
+    conn: &mut AnyConnection,
+    owner: UserId,
+    q: ListQuery,
+) -> QueryResult<(Vec<Task>, Option<i64>)> {
+    let page = super::per_engine!(conn, |c| {
         let mut query = tasks::table.filter(tasks::user_id.eq(owner)).into_boxed();
         if let Some(done) = q.completed {
             query = query.filter(tasks::completed.eq(done));
         }
         query
-    };
-    let page = filtered()
-        .order((tasks::created_at.asc(), tasks::id.asc()))
-        .limit(q.limit)
-        .offset(q.offset)
-        .select(Task::as_select())
-        .load(conn)?;
+            .order((tasks::created_at.asc(), tasks::id.asc()))
+            .limit(q.limit)
+            .offset(q.offset)
+            .select(Task::as_select())
+            .load(c)?
+    });
     let shown = i64::try_from(page.len()).unwrap_or(i64::MAX);
-    let total = if shown < q.limit && (shown > 0 || q.offset == 0) {
-        q.offset.saturating_add(shown)
-    } else {
-        filtered().count().get_result(conn)?
-    };
+    let total =
+        (shown < q.limit && (shown > 0 || q.offset == 0)).then(|| q.offset.saturating_add(shown));
     Ok((page, total))
+}
+
+/// How many of the owner's tasks match the filter.
+pub fn count(conn: &mut AnyConnection, owner: UserId, completed: Option<bool>) -> QueryResult<i64> {
+    super::per_engine!(conn, |c| {
+        let mut query = tasks::table.filter(tasks::user_id.eq(owner)).into_boxed();
+        if let Some(done) = completed {
+            query = query.filter(tasks::completed.eq(done));
+        }
+        query.count().get_result(c)
+    })
 }
 
 /// Creates a task for `owner` and returns it as stored; `None` when the owner

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::users;
+use super::time::StoredTime;
 use super::{AnyConnection, UniqueIndex};
 use crate::domain::{Email, UserId};
 
@@ -24,7 +25,9 @@ pub struct User {
     pub email: String,
     pub name: Option<String>,
     pub password_hash: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     /// The owner proved the address (a verification or reset link).
     pub email_verified: bool,
@@ -79,11 +82,11 @@ pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> QueryResult<Opt
 }
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
-    users::table
+    super::per_engine!(conn, |c| users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// Replaces the stored hash (password change, or a re-hash with stronger parameters).

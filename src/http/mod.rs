@@ -1,12 +1,20 @@
 //! HTTP routing: which path goes to which handler. Pages live in `pages/`,
-//! the JSON API in `api/`; `headers` adds what every response needs, `error`
+//! the JSON API in `api/`; `frame` is the middleware around every request
+//! (request id, span, log line, security headers via `headers`), `error`
 //! renders failures and `outcomes` maps the flows' outcomes to statuses.
+//!
+//! Only the pages run the session middleware (the encrypted cookie that
+//! carries the CSRF token and flash messages): the API, `/healthz`,
+//! `/.well-known` and the stylesheet never touch it, except a
+//! cookie-authenticated API write, whose guard reads the cookie itself
+//! (`auth::csrf::verify_cookie`).
 
 pub mod api;
 pub mod csrf_form;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod frame;
 pub mod headers;
 pub mod layout;
 pub mod metrics;
@@ -14,12 +22,13 @@ pub mod outcomes;
 pub mod pages;
 pub mod qr;
 pub mod ready;
-pub mod request_log;
 pub mod throttle;
 pub mod well_known;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+
+use crate::state::AppState;
 
 /// The stylesheet, compiled in so the binary is self-contained.
 const APP_CSS: &str = include_str!("../../static/css/app.css");
@@ -27,7 +36,7 @@ const APP_CSS: &str = include_str!("../../static/css/app.css");
 const PASSKEYS_JS: &str = include_str!("../../static/js/passkeys.js");
 
 /// Mounts every route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.service(web::resource("/healthz").route(web::get().to(api::health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(ready::readyz)))
         .service(web::resource("/.well-known/jwks.json").route(web::get().to(well_known::jwks)))
@@ -37,8 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/static/css/app.css").route(web::get().to(stylesheet)))
         .service(web::resource("/static/js/passkeys.js").route(web::get().to(passkeys_script)))
-        .service(api::scope())
-        .configure(pages::configure);
+        .service(api::scope(state))
+        .configure(|cfg| pages::configure(cfg, state));
 }
 
 async fn stylesheet() -> HttpResponse {

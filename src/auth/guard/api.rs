@@ -2,7 +2,8 @@
 //! use. A personal access token is refused here (403 `insufficient_scope`);
 //! routes that tokens may use take `Caller<S>` instead (see `caller`).
 
-use actix_session::SessionExt;
+use std::borrow::Cow;
+
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -33,29 +34,37 @@ impl FromRequest for ApiUser {
     }
 }
 
-/// The credentials a request presents: the Bearer token, or else the access
-/// cookie. A cookie that holds a personal access token is ignored (tokens
-/// travel only in the `Authorization` header).
-pub(super) fn presented(req: &HttpRequest, access_cookie: &str) -> Result<(String, Via), AppError> {
+/// The credentials a request presents: the Bearer token (borrowed from the
+/// header), or else the access cookie. A cookie that holds a personal access
+/// token is ignored (tokens travel only in the `Authorization` header).
+///
+/// The header is only required to be UTF-8 (checked word by word), not
+/// visible ASCII byte by byte: a token with any other character fails its
+/// verification anyway, with the same 401.
+pub(super) fn presented<'r>(
+    req: &'r HttpRequest,
+    access_cookie: &str,
+) -> Result<(Cow<'r, str>, Via), AppError> {
     let unauthenticated = AppError::Unauthorized {
         token_refused: false,
     };
     match req.headers().get(header::AUTHORIZATION) {
         Some(value) => {
-            let value = value.to_str().map_err(|_| AppError::Unauthorized {
-                token_refused: true,
-            })?;
+            let value =
+                std::str::from_utf8(value.as_bytes()).map_err(|_| AppError::Unauthorized {
+                    token_refused: true,
+                })?;
             let token = value
                 .split_once(' ')
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, t)| t.trim())
                 .ok_or(unauthenticated)?;
-            Ok((token.to_owned(), Via::Bearer))
+            Ok((Cow::Borrowed(token), Via::Bearer))
         }
         None => req
             .cookie(access_cookie)
             .filter(|c| !pat_token::is_pat(c.value()))
-            .map(|c| (c.value().to_owned(), Via::Cookie))
+            .map(|c| (Cow::Owned(c.value().to_owned()), Via::Cookie))
             .ok_or(unauthenticated),
     }
 }
@@ -96,7 +105,7 @@ pub(super) async fn session(
             .headers()
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
-        if !csrf::verify(&req.get_session(), presented) {
+        if !csrf::verify_cookie(req, state, presented).await {
             tracing::warn!(target: "audit", event = "csrf_refused", user_id = %auth.user_id, path = req.path());
             return Err(AppError::Forbidden(csrf::REFUSED.to_owned()));
         }

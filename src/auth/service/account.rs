@@ -57,8 +57,9 @@ pub async fn current_user(state: &AppState, auth: &Authenticated) -> Result<Opti
 }
 
 /// The account of a verified caller (a session or a personal access token).
+/// A primary-key lookup: a `db::read`.
 pub async fn find_user(state: &AppState, uid: UserId) -> Result<Option<User>, Fault> {
-    db::run(&state.pool, move |conn| users::find(conn, uid)).await
+    db::read(&state.pool, move |conn| users::find(conn, uid)).await
 }
 
 /// Why a password change did not happen.

@@ -1,7 +1,6 @@
 //! `GET /healthz`: 200 once the database answers, 503 JSON otherwise.
 
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,6 +27,6 @@ pub struct Health {
     )
 )]
 pub async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    db::run(&state.pool, |conn| conn.batch_execute("SELECT 1")).await?;
+    db::ping(&state.pool).await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }

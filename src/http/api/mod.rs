@@ -26,16 +26,18 @@ use actix_web::http::Method;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 
+use crate::auth::csrf;
 use crate::error::AppError;
 use crate::http::error::ApiError;
 use crate::http::{extract, throttle};
+use crate::state::AppState;
 
 /// Declares the API's routes once. From the one table it generates `ROUTES`
 /// and `mount`, so the list that tests compare with the OpenAPI document is
 /// the list the router is built from. Each entry is a path (relative to
 /// `/api`), an optional middleware, and its `METHOD => handler` pairs.
 macro_rules! api_routes {
-    ($( $path:literal $( [wrap $mw:expr] )? { $( $method:ident => $handler:path ),+ $(,)? } )*) => {
+    ($state:ident; $( $path:literal $( [wrap $mw:expr] )* { $( $method:ident => $handler:path ),+ $(,)? } )*) => {
         /// Every `(method, path)` the `/api` scope routes to a handler, paths
         /// written as in the OpenAPI document (`/api/tasks/{id}`). Besides
         /// these, the scope serves only the Swagger UI (`docs`) and its 404/405 answers.
@@ -43,12 +45,12 @@ macro_rules! api_routes {
             $( $( (stringify!($method), concat!("/api", $path)), )+ )*
         ];
 
-        fn mount(scope: actix_web::Scope) -> actix_web::Scope {
+        fn mount(scope: actix_web::Scope, $state: &AppState) -> actix_web::Scope {
             scope $(
                 .service(
                     resource($path, &[$( Method::$method ),+])
                         $( .route(web::method(Method::$method).to($handler)) )+
-                        $( .wrap($mw) )?
+                        $( .wrap($mw) )*
                 )
             )*
         }
@@ -56,6 +58,7 @@ macro_rules! api_routes {
 }
 
 api_routes! {
+    state;
     "/auth/signup" [wrap from_fn(throttle::auth_attempts)] { POST => signup::signup }
     "/auth/login" [wrap from_fn(throttle::auth_attempts)] { POST => login::login }
     "/auth/refresh" { POST => refresh::refresh }
@@ -87,16 +90,18 @@ api_routes! {
     "/auth/passkeys/register/start" { POST => passkeys::start_registration }
     "/auth/passkeys/register/finish" { POST => passkeys::finish_registration }
     "/auth/passkeys/login/start" [wrap from_fn(throttle::auth_attempts)] { POST => passkeys::start_login }
-    "/auth/passkeys/login/finish" [wrap from_fn(throttle::auth_attempts)] { POST => passkeys::finish_login }
+    // Signs a browser in: rotates the CSRF token and leaves a flash message,
+    // so it is the one API route that runs the session middleware.
+    "/auth/passkeys/login/finish" [wrap csrf::session_layer(state)] [wrap from_fn(throttle::auth_attempts)] { POST => passkeys::finish_login }
 }
 
 /// Every `/api` route. Unknown paths answer the JSON `not_found` error and
 /// known paths with another method the JSON `method_not_allowed` error.
-pub fn scope() -> actix_web::Scope {
+pub fn scope(state: &AppState) -> actix_web::Scope {
     let scope = web::scope("/api")
         .app_data(extract::api_query_config())
         .app_data(extract::api_path_config());
-    mount(scope)
+    mount(scope, state)
         .configure(docs::configure)
         .default_service(web::to(not_found))
 }

@@ -15,12 +15,15 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use crate::auth::MaybeUser;
+use crate::auth::{csrf, MaybeUser};
 use crate::error::AppError;
 use crate::http::error::PageError;
-use crate::http::{extract, throttle};
+use crate::http::{extract, headers, throttle};
+use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Mounts the pages, inside their session (which only pages use) and the
+/// error-page drawing that needs it.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     let attempts = || from_fn(throttle::auth_attempts);
     cfg.service(
         web::scope("")
@@ -91,7 +94,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/account/passkeys/{id}/delete",
                 web::post().to(account::delete_passkey),
             )
-            .default_service(web::to(not_found)),
+            .default_service(web::to(not_found))
+            .wrap(from_fn(headers::draw_error_pages))
+            .wrap(csrf::session_layer(state)),
     );
 }
 
