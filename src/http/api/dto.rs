@@ -29,7 +29,7 @@ pub fn rfc3339(t: NaiveDateTime) -> String {
 /// [`rfc3339`]'s text, written digit by digit: chrono's formatter, which
 /// gives the same text, took ~1 µs per value, two per task on every page of
 /// tasks. `None` for years outside 0–9999 and leap seconds (chrono writes those).
-fn rfc3339_digits(t: NaiveDateTime) -> Option<[u8; 27]> {
+pub(super) fn rfc3339_digits(t: NaiveDateTime) -> Option<[u8; 27]> {
     let (year, nanos) = (u32::try_from(t.year()).ok()?, t.nanosecond());
     if year > 9999 || nanos >= 1_000_000_000 {
         return None;

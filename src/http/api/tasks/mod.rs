@@ -5,6 +5,7 @@
 
 mod create;
 mod delete;
+mod json;
 mod update;
 
 pub use create::{__path_create_task, create_task};
@@ -88,6 +89,8 @@ impl ListParams {
     }
 }
 
+/// The page's schema; the body itself is written by `json::page`, which
+/// its test holds to the same text.
 #[derive(Serialize, ToSchema)]
 struct TaskList {
     tasks: Vec<TaskJson>,
@@ -131,8 +134,10 @@ pub async fn list_tasks(
             .await?
         }
     };
-    let tasks = rows.into_iter().map(TaskJson::from).collect();
-    Ok(HttpResponse::Ok().json(TaskList { tasks, total }))
+    let body = json::page(&rows, total).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type(mime::APPLICATION_JSON)
+        .body(body))
 }
 
 /// One of the caller's tasks.
