@@ -18,7 +18,7 @@ pub struct ApiError(pub AppError);
 
 /// An `AppError` rendered as an HTML page (or, for `SignInRequired`, a
 /// redirect to the login form). The page itself is drawn by
-/// `http::headers::finish`, which knows who is signed in (see [`ErrorPage`]).
+/// `http::headers::draw_error_pages`, which knows who is signed in (see [`ErrorPage`]).
 #[derive(Debug)]
 pub struct PageError(pub AppError);
 
@@ -85,7 +85,7 @@ impl ResponseError for ApiError {
     }
 }
 
-/// What an error page shows; `http::headers::finish` renders it with the
+/// What an error page shows; `http::headers::draw_error_pages` renders it with the
 /// page layout of the request (so the navigation matches who is signed in).
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
@@ -112,7 +112,7 @@ impl ResponseError for PageError {
         let status = e.status_code();
         let mut res = HttpResponse::build(status);
         error_headers(e, &mut res);
-        // A plain-text fallback, replaced by the rendered page in `headers::finish`.
+        // A plain-text fallback, replaced by the rendered page in `headers::draw_error_pages`.
         let mut res = res
             .insert_header((
                 header::CONTENT_TYPE,
