@@ -619,7 +619,7 @@ def render_md(r):
         f"**Login limits in the database** (a third process with `AUTH_RATE_LIMIT_PER_MIN={LIMITS_ON}`, "
         f"so nothing is refused and every attempt pays the writes): one attempt refused before hashing costs "
         f"{lim['per_write_us']:+.1f} µs CPU more than with limits off (the per-IP upsert); a successful login "
-        f"(per-IP upsert, per-account reservation, refund) {lim['per_login_us']:+.1f} µs "
+        f"(per-IP and per-account takes in one write, the refund inside the session's write) {lim['per_login_us']:+.1f} µs "
         f"(per round: {lim['per_login_us_rounds']}), against {lim['login_us'] / 1000:.2f} ms per login.",
         "",
         f"**Burst** ({st['burst_logins']} concurrent logins for {b['logins']['seconds']:.0f} s, "

@@ -87,6 +87,7 @@ fn fixture() -> Fixture {
     let client = ClientInfo {
         ip: IpAddr::from([127, 0, 0, 1]),
         user_agent: Some("guard-bench".into()),
+        deferred_ip: None,
     };
     let signup = Signup::parse("guard@example.com", "a benchmark passphrase 42".into(), "")
         .map_err(|e| format!("{e:?}"))

@@ -10,6 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
+use crate::auth::limits::DeferredIpCount;
 use crate::config::{canonical, TrustedProxy};
 use crate::state::AppState;
 
@@ -22,6 +23,9 @@ pub struct ClientIp(pub IpAddr);
 pub struct ClientInfo {
     pub ip: IpAddr,
     pub user_agent: Option<String>,
+    /// On the sign-in routes: the IP's attempt count, left for the sign-in
+    /// to take together with the account's (see `auth::limits::login`).
+    pub deferred_ip: Option<DeferredIpCount>,
 }
 
 impl ClientInfo {
@@ -48,6 +52,7 @@ impl ClientInfo {
         Self {
             ip: client_ip(req, trusted),
             user_agent,
+            deferred_ip: req.extensions().get::<DeferredIpCount>().cloned(),
         }
     }
 }

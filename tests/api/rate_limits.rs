@@ -172,3 +172,61 @@ async fn guessing_one_account_from_many_addresses_is_slowed_per_account() {
     .await;
     assert_eq!(ok.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn sign_ins_that_never_reach_the_password_check_still_count_once_per_ip() {
+    let app = spawn_app_with(|c| c.auth_rate_limit_per_min = 4).await;
+    // A malformed JSON body, a form without its CSRF token, an address too
+    // long to be one: each answered on its own terms, each counted once.
+    let malformed = browser()
+        .post(app.url("/api/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"email\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let no_csrf = browser()
+        .post(app.url("/login"))
+        .form(&[("email", "a@example.com"), ("password", "wrong password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+    let long = format!("{}@example.com", "a".repeat(300));
+    let res = api_login(&app, &long, "wrong password", None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The fourth attempt reaches the check; the fifth is over the budget.
+    let res = api_login(&app, "a@example.com", "wrong password", None).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "each attempt counts once"
+    );
+    assert_limited(api_login(&app, "a@example.com", "wrong password", None).await).await;
+}
+
+#[tokio::test]
+async fn successful_sign_ins_give_their_account_slot_back() {
+    let app = spawn_app_with(|c| {
+        c.auth_rate_limit_per_min = 3;
+        c.trusted_proxies = vec![TrustedProxy::parse("127.0.0.1").unwrap()];
+    })
+    .await;
+    app.api_signup("regular@example.com").await;
+    // Twice the per-account budget of right passwords, from fresh addresses
+    // (the per-IP budget is not what this is about).
+    for i in 0..6 {
+        let ip = format!("192.0.2.{i}");
+        let res = api_login(&app, "regular@example.com", PASSWORD, Some(&ip)).await;
+        assert_eq!(res.status(), StatusCode::OK, "sign-in {i}");
+    }
+    // Failures still count: three, then refused.
+    for i in 0..3 {
+        let ip = format!("198.51.100.{i}");
+        let res = api_login(&app, "regular@example.com", "wrong password", Some(&ip)).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    assert_limited(api_login(&app, "regular@example.com", PASSWORD, Some("198.51.100.50")).await)
+        .await;
+}

@@ -1,7 +1,7 @@
 //! Login: checking credentials against the account and the brute-force limits.
 
 use crate::auth::client::ClientInfo;
-use crate::auth::limits::Throttled;
+use crate::auth::limits::{LoginLimit, Refund, Throttled};
 use crate::db::{self, users};
 use crate::domain::{Email, Password};
 use crate::error::Fault;
@@ -54,16 +54,27 @@ pub async fn login(
         tracing::info!(target: "audit", event = "login_failed", reason = "email_too_long", client_ip = %client.ip);
         return Err(LoginError::InvalidCredentials);
     }
-    let slot = state
+    let slot = match state
         .limits
-        .reserve_account(&state.pool, &account_key)
+        .reserve_login(&state.pool, client, &account_key)
         .await?
-        .map_err(|t| {
+    {
+        Ok(slot) => slot,
+        Err(LoginLimit::Ip(t)) => {
+            tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %client.ip, path = "login");
+            metrics::get().rate_limited.with_label_values(&["ip"]).inc();
+            return Err(LoginError::Throttled(t));
+        }
+        Err(LoginLimit::Account(t)) => {
             tracing::warn!(target: "audit", event = "login_throttled", account = %state.audit.fingerprint(&account_key), client_ip = %client.ip);
             count("throttled");
-            metrics::get().rate_limited.with_label_values(&["account"]).inc();
-            LoginError::Throttled(t)
-        })?;
+            metrics::get()
+                .rate_limited
+                .with_label_values(&["account"])
+                .inc();
+            return Err(LoginError::Throttled(t));
+        }
+    };
     let found = match Email::parse(email) {
         Ok(email) => db::run(&state.pool, move |conn| users::find_by_email(conn, &email)).await?,
         Err(_) => None,
@@ -90,7 +101,9 @@ pub async fn login(
         count("failure");
         return Err(LoginError::InvalidCredentials);
     };
-    state.limits.refund_account(&state.pool, slot).await?;
+    // The password was right, so the reserved slot goes back: in the
+    // session's own write on the plain path, on its own otherwise.
+    let refund = state.limits.refund_in_write(slot);
     let user_id = user.id;
     if verdict.needs_rehash {
         let hash = state.hasher.hash(password).await?;
@@ -101,21 +114,32 @@ pub async fn login(
         tracing::info!(target: "audit", event = "password_rehashed", user_id = %user_id);
     }
     if state.config.require_verified_email && !user.email_verified {
+        refund_now(state, refund).await?;
         tracing::info!(target: "audit", event = "login_refused_unverified", user_id = %user_id, client_ip = %client.ip);
         return Err(LoginError::EmailNotVerified);
     }
     if user.totp_enabled {
         // The password's slot is refunded above (it was right); each wrong
         // code at the second step counts on its own.
+        refund_now(state, refund).await?;
         let challenge = issue_challenge(state, &user).await?;
         tracing::info!(target: "audit", event = "login_needs_second_factor", user_id = %user_id, client_ip = %client.ip);
         count("second_factor");
         return Ok(LoginOutcome::NeedsSecondFactor(challenge));
     }
-    let issued = session::start(state, user, client).await?;
+    let issued = session::start_refunding(state, user, client, refund).await?;
     tracing::info!(target: "audit", event = "login", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
     count("success");
     Ok(LoginOutcome::Signed(issued))
+}
+
+/// Gives a reserved slot back in a write of its own (the paths that open no
+/// session now).
+async fn refund_now(state: &AppState, refund: Option<Refund>) -> Result<(), Fault> {
+    let Some(refund) = refund else {
+        return Ok(());
+    };
+    db::write(&state.pool, move |conn| refund.apply(conn)).await
 }
 
 /// Counts a sign-in by outcome (`taskgate_logins_total`).

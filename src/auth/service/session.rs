@@ -1,6 +1,9 @@
 //! Opening a session: the row, its first refresh token, the access token.
 
+use diesel::Connection;
+
 use crate::auth::client::ClientInfo;
+use crate::auth::limits::Refund;
 use crate::auth::tokens::new_refresh_token;
 use crate::db::sessions::NewSession;
 use crate::db::users::User;
@@ -13,6 +16,17 @@ use super::Issued;
 
 /// Creates a session for `user` and issues its token pair.
 pub async fn start(state: &AppState, user: User, client: &ClientInfo) -> Result<Issued, Fault> {
+    start_refunding(state, user, client, None).await
+}
+
+/// [`start`], also giving back a sign-in's reserved rate-limit slot in the
+/// same transaction (one write instead of two).
+pub async fn start_refunding(
+    state: &AppState,
+    user: User,
+    client: &ClientInfo,
+    refund: Option<Refund>,
+) -> Result<Issued, Fault> {
     let session_id = SessionId::new();
     let (refresh_token, refresh_hash) = new_refresh_token();
     let now = db::now();
@@ -21,19 +35,25 @@ pub async fn start(state: &AppState, user: User, client: &ClientInfo) -> Result<
     let ip = client.ip.to_string();
     let user_id = user.id;
     db::write(&state.pool, move |conn| {
-        sessions::create(
-            conn,
-            &NewSession {
-                id: session_id,
-                user_id,
-                user_agent: ua.as_deref(),
-                ip: Some(&ip),
-                created_at: now,
-                last_used_at: now,
-                expires_at,
-            },
-            &refresh_hash,
-        )
+        conn.transaction(|conn| {
+            sessions::create(
+                conn,
+                &NewSession {
+                    id: session_id,
+                    user_id,
+                    user_agent: ua.as_deref(),
+                    ip: Some(&ip),
+                    created_at: now,
+                    last_used_at: now,
+                    expires_at,
+                },
+                &refresh_hash,
+            )?;
+            if let Some(refund) = &refund {
+                refund.apply(conn)?;
+            }
+            diesel::QueryResult::Ok(())
+        })
     })
     .await?;
     Ok(Issued {

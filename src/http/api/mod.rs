@@ -60,7 +60,7 @@ macro_rules! api_routes {
 api_routes! {
     state;
     "/auth/signup" [wrap from_fn(throttle::auth_attempts)] { POST => signup::signup }
-    "/auth/login" [wrap from_fn(throttle::auth_attempts)] { POST => login::login }
+    "/auth/login" [wrap from_fn(throttle::login_attempts)] { POST => login::login }
     "/auth/refresh" { POST => refresh::refresh }
     "/auth/logout" { POST => logout::logout }
     "/auth/me" { GET => me::me }

@@ -39,7 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 web::resource("/login")
                     .route(web::get().to(login::login_form))
                     .route(web::post().to(login::login))
-                    .wrap(attempts()),
+                    .wrap(from_fn(throttle::login_attempts)),
             )
             .route("/logout", web::post().to(logout::logout))
             .route("/tasks", web::get().to(tasks::task_list))

@@ -14,6 +14,10 @@
 //! `db::rate_limits::take`); the time is the application's clock, so the
 //! processes' clocks should agree to within a second or so (NTP).
 
+mod login;
+
+pub use login::{DeferredIpCount, LoginLimit, Refund};
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};

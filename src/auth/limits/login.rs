@@ -1,0 +1,137 @@
+//! The sign-in's limits in one write.
+//!
+//! A sign-in counts against two buckets: its client IP (every attempt) and the
+//! account it names (failed attempts, reserved before the password is checked
+//! and refunded when it was right). Taken one by one that is a write for the
+//! IP, one for the reservation and one for the refund: three `fsync`s on
+//! SQLite for every successful sign-in. Here both takes are one transaction,
+//! and the refund rides in the transaction that opens the session, so a
+//! sign-in adds one small write to what it did without limits.
+//!
+//! The sign-in routes' middleware (`http::throttle::login_attempts`) leaves a
+//! [`DeferredIpCount`] on the request instead of counting the IP itself;
+//! [`AuthLimits::reserve_login`] claims it. An attempt that never reaches the
+//! check (a malformed body, a bad CSRF token) is counted by the middleware
+//! once the answer is known, so every attempt still counts exactly once.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use diesel::Connection;
+
+use super::{account_bucket, ip_bucket, now_us, AccountSlot, AuthLimits, Throttled};
+use crate::auth::client::ClientInfo;
+use crate::db::{self, rate_limits, AnyConnection, Pool};
+use crate::error::Fault;
+
+/// The IP count of one sign-in attempt, not taken yet. Whoever claims it
+/// first takes it: the sign-in flow (with the account, in one write) or the
+/// middleware afterwards (alone).
+#[derive(Debug, Clone, Default)]
+pub struct DeferredIpCount(Arc<AtomicBool>);
+
+impl DeferredIpCount {
+    /// True for the first caller only.
+    pub fn claim(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+}
+
+/// Which limit refused a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginLimit {
+    Ip(Throttled),
+    Account(Throttled),
+}
+
+/// A reserved account slot to give back inside another write (see
+/// [`AuthLimits::refund_in_write`]).
+#[derive(Debug)]
+pub struct Refund {
+    bucket: String,
+    interval_us: i64,
+}
+
+impl Refund {
+    /// Gives the slot back on `conn`, inside the caller's transaction.
+    pub fn apply(&self, conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+        rate_limits::give_back(conn, &self.bucket, self.interval_us).map(drop)
+    }
+}
+
+impl AuthLimits {
+    /// Refused at once, without a write, when this process already saw the
+    /// database refuse `ip` and the wait has not run out.
+    pub fn refused_ip_locally(&self, ip: IpAddr) -> Option<Throttled> {
+        self.rate?;
+        let now = now_us();
+        let until = self.remembered().get(&ip_bucket(ip)).copied()?;
+        (until > now).then(|| Throttled::after_us(until - now))
+    }
+
+    /// [`AuthLimits::reserve_account`] for a sign-in, taking the client's
+    /// deferred IP count in the same write when the request carries one.
+    pub async fn reserve_login(
+        &self,
+        pool: &Pool,
+        client: &ClientInfo,
+        email: &str,
+    ) -> Result<Result<AccountSlot, LoginLimit>, Fault> {
+        let deferred = client
+            .deferred_ip
+            .as_ref()
+            .is_some_and(DeferredIpCount::claim);
+        let Some(rate) = self.rate.filter(|_| deferred) else {
+            // No IP count to take here: the account alone, as before.
+            return Ok(self
+                .reserve_account(pool, email)
+                .await?
+                .map_err(LoginLimit::Account));
+        };
+        let (ip, account) = (ip_bucket(client.ip), account_bucket(email));
+        let now = now_us();
+        for (bucket, refusal) in [
+            (&ip, LoginLimit::Ip as fn(Throttled) -> LoginLimit),
+            (&account, LoginLimit::Account),
+        ] {
+            if let Some(until) = self.remembered().get(bucket).copied().filter(|u| *u > now) {
+                return Ok(Err(refusal(Throttled::after_us(until - now))));
+            }
+        }
+        let (ip_key, account_key) = (ip.clone(), account.clone());
+        let waits = db::write(pool, move |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(|conn| {
+                if let Some(wait) = rate.take(conn, &ip_key, now)? {
+                    return Ok((Some(wait), None));
+                }
+                Ok((None, rate.take(conn, &account_key, now)?))
+            })
+        })
+        .await?;
+        Ok(match waits {
+            (Some(wait), _) => {
+                self.remember(ip, now.saturating_add(wait));
+                Err(LoginLimit::Ip(Throttled::after_us(wait)))
+            }
+            (None, Some(wait)) => {
+                self.remember(account, now.saturating_add(wait));
+                Err(LoginLimit::Account(Throttled::after_us(wait)))
+            }
+            (None, None) => Ok(AccountSlot {
+                bucket: Some(account),
+            }),
+        })
+    }
+
+    /// The refund of `slot` as part of another write (the session's insert),
+    /// instead of a write of its own; `None` when there is nothing to give back.
+    pub fn refund_in_write(&self, slot: AccountSlot) -> Option<Refund> {
+        let (rate, bucket) = (self.rate?, slot.bucket?);
+        self.remembered().remove(&bucket);
+        Some(Refund {
+            bucket,
+            interval_us: rate.interval_us,
+        })
+    }
+}
