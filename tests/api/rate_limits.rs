@@ -230,3 +230,46 @@ async fn successful_sign_ins_give_their_account_slot_back() {
     assert_limited(api_login(&app, "regular@example.com", PASSWORD, Some("198.51.100.50")).await)
         .await;
 }
+
+#[tokio::test]
+async fn attempts_on_a_throttled_account_still_count_against_the_address() {
+    let app = spawn_app_with(|c| {
+        c.auth_rate_limit_per_min = 2;
+        c.trusted_proxies = vec![TrustedProxy::parse("127.0.0.1").unwrap()];
+    })
+    .await;
+    for ip in ["198.51.100.1", "198.51.100.2"] {
+        let res = api_login(&app, "victim@example.com", "wrong password", Some(ip)).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The account is now refused, from a third address, twice: the
+    // address's own budget (2) is spent on it all the same.
+    for _ in 0..2 {
+        let res = api_login(
+            &app,
+            "victim@example.com",
+            "wrong password",
+            Some("203.0.113.7"),
+        )
+        .await;
+        assert_limited(res).await;
+    }
+    assert_limited(
+        api_login(
+            &app,
+            "other@example.com",
+            "wrong password",
+            Some("203.0.113.7"),
+        )
+        .await,
+    )
+    .await;
+    let elsewhere = api_login(
+        &app,
+        "other@example.com",
+        "wrong password",
+        Some("203.0.113.8"),
+    )
+    .await;
+    assert_eq!(elsewhere.status(), StatusCode::UNAUTHORIZED);
+}

@@ -91,13 +91,22 @@ impl AuthLimits {
         };
         let (ip, account) = (ip_bucket(client.ip), account_bucket(email));
         let now = now_us();
-        for (bucket, refusal) in [
-            (&ip, LoginLimit::Ip as fn(Throttled) -> LoginLimit),
-            (&account, LoginLimit::Account),
-        ] {
-            if let Some(until) = self.remembered().get(bucket).copied().filter(|u| *u > now) {
-                return Ok(Err(refusal(Throttled::after_us(until - now))));
-            }
+        let remembered = |bucket: &String| {
+            let until = self.remembered().get(bucket).copied();
+            until
+                .filter(|u| *u > now)
+                .map(|u| Throttled::after_us(u - now))
+        };
+        if let Some(throttled) = remembered(&ip) {
+            return Ok(Err(LoginLimit::Ip(throttled)));
+        }
+        if let Some(throttled) = remembered(&account) {
+            // The account is refused without a write, but the attempt still
+            // counts against its address, as every attempt does.
+            return Ok(Err(match self.take(pool, ip).await? {
+                Err(ip_refused) => LoginLimit::Ip(ip_refused),
+                Ok(()) => LoginLimit::Account(throttled),
+            }));
         }
         let (ip_key, account_key) = (ip.clone(), account.clone());
         let waits = db::write(pool, move |conn| {
