@@ -45,18 +45,29 @@ pub enum LoginLimit {
     Account(Throttled),
 }
 
-/// A reserved account slot to give back inside another write (see
-/// [`AuthLimits::refund_in_write`]).
+/// A reserved account slot to give back, inside another write
+/// ([`Refund::apply`]) or in one of its own ([`Refund::write`]); empty when
+/// there is nothing to give back (limits off).
 #[derive(Debug)]
-pub struct Refund {
-    bucket: String,
-    interval_us: i64,
-}
+pub struct Refund(Option<(String, i64)>);
 
 impl Refund {
     /// Gives the slot back on `conn`, inside the caller's transaction.
     pub fn apply(&self, conn: &mut AnyConnection) -> diesel::QueryResult<()> {
-        rate_limits::give_back(conn, &self.bucket, self.interval_us).map(drop)
+        match &self.0 {
+            Some((bucket, interval_us)) => {
+                rate_limits::give_back(conn, bucket, *interval_us).map(drop)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Gives the slot back in a write of its own.
+    pub async fn write(self, pool: &Pool) -> Result<(), Fault> {
+        if self.0.is_none() {
+            return Ok(());
+        }
+        db::write(pool, move |conn| self.apply(conn)).await
     }
 }
 
@@ -65,9 +76,7 @@ impl AuthLimits {
     /// database refuse `ip` and the wait has not run out.
     pub fn refused_ip_locally(&self, ip: IpAddr) -> Option<Throttled> {
         self.rate?;
-        let now = now_us();
-        let until = self.remembered().get(&ip_bucket(ip)).copied()?;
-        (until > now).then(|| Throttled::after_us(until - now))
+        self.refused_until(&ip_bucket(ip), now_us())
     }
 
     /// [`AuthLimits::reserve_account`] for a sign-in, taking the client's
@@ -91,16 +100,10 @@ impl AuthLimits {
         };
         let (ip, account) = (ip_bucket(client.ip), account_bucket(email));
         let now = now_us();
-        let remembered = |bucket: &String| {
-            let until = self.remembered().get(bucket).copied();
-            until
-                .filter(|u| *u > now)
-                .map(|u| Throttled::after_us(u - now))
-        };
-        if let Some(throttled) = remembered(&ip) {
+        if let Some(throttled) = self.refused_until(&ip, now) {
             return Ok(Err(LoginLimit::Ip(throttled)));
         }
-        if let Some(throttled) = remembered(&account) {
+        if let Some(throttled) = self.refused_until(&account, now) {
             // The account is refused without a write, but the attempt still
             // counts against its address, as every attempt does.
             return Ok(Err(match self.take(pool, ip).await? {
@@ -133,14 +136,13 @@ impl AuthLimits {
         })
     }
 
-    /// The refund of `slot` as part of another write (the session's insert),
-    /// instead of a write of its own; `None` when there is nothing to give back.
-    pub fn refund_in_write(&self, slot: AccountSlot) -> Option<Refund> {
-        let (rate, bucket) = (self.rate?, slot.bucket?);
+    /// The refund of `slot`, to give back in a write (the session's insert,
+    /// or its own).
+    pub fn refund(&self, slot: AccountSlot) -> Refund {
+        let (Some(rate), Some(bucket)) = (self.rate, slot.bucket) else {
+            return Refund(None);
+        };
         self.remembered().remove(&bucket);
-        Some(Refund {
-            bucket,
-            interval_us: rate.interval_us,
-        })
+        Refund(Some((bucket, rate.interval_us)))
     }
 }

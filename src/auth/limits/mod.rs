@@ -146,15 +146,7 @@ impl AuthLimits {
 
     /// Gives back a reserved slot: the attempt succeeded, so it was not a failure.
     pub async fn refund_account(&self, pool: &Pool, slot: AccountSlot) -> Result<(), Fault> {
-        let (Some(rate), Some(bucket)) = (self.rate, slot.bucket) else {
-            return Ok(());
-        };
-        self.remembered().remove(&bucket);
-        db::write(pool, move |conn| {
-            rate_limits::give_back(conn, &bucket, rate.interval_us)
-        })
-        .await
-        .map(drop)
+        self.refund(slot).write(pool).await
     }
 
     /// Forgets locally remembered refusals that have run out, so memory stays
@@ -169,9 +161,8 @@ impl AuthLimits {
             return Ok(Ok(()));
         };
         let now = now_us();
-        let until = self.remembered().get(&bucket).copied();
-        if let Some(until) = until.filter(|u| *u > now) {
-            return Ok(Err(Throttled::after_us(until - now)));
+        if let Some(throttled) = self.refused_until(&bucket, now) {
+            return Ok(Err(throttled));
         }
         let key = bucket.clone();
         let wait = db::write(pool, move |conn| rate.take(conn, &key, now)).await?;
@@ -182,6 +173,12 @@ impl AuthLimits {
                 Err(Throttled::after_us(wait_us))
             }
         })
+    }
+
+    /// The refusal this process remembers for `bucket`, if it still holds at `now`.
+    fn refused_until(&self, bucket: &str, now: i64) -> Option<Throttled> {
+        let until = self.remembered().get(bucket).copied()?;
+        (until > now).then(|| Throttled::after_us(until - now))
     }
 
     fn remember(&self, bucket: String, until: i64) {

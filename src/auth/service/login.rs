@@ -1,7 +1,7 @@
 //! Login: checking credentials against the account and the brute-force limits.
 
 use crate::auth::client::ClientInfo;
-use crate::auth::limits::{LoginLimit, Refund, Throttled};
+use crate::auth::limits::{LoginLimit, Throttled};
 use crate::db::{self, users};
 use crate::domain::{Email, Password};
 use crate::error::Fault;
@@ -103,7 +103,7 @@ pub async fn login(
     };
     // The password was right, so the reserved slot goes back: in the
     // session's own write on the plain path, on its own otherwise.
-    let refund = state.limits.refund_in_write(slot);
+    let refund = state.limits.refund(slot);
     let user_id = user.id;
     if verdict.needs_rehash {
         let hash = state.hasher.hash(password).await?;
@@ -114,32 +114,23 @@ pub async fn login(
         tracing::info!(target: "audit", event = "password_rehashed", user_id = %user_id);
     }
     if state.config.require_verified_email && !user.email_verified {
-        refund_now(state, refund).await?;
+        refund.write(&state.pool).await?;
         tracing::info!(target: "audit", event = "login_refused_unverified", user_id = %user_id, client_ip = %client.ip);
         return Err(LoginError::EmailNotVerified);
     }
     if user.totp_enabled {
-        // The password's slot is refunded above (it was right); each wrong
+        // The password was right, so its slot goes back here; each wrong
         // code at the second step counts on its own.
-        refund_now(state, refund).await?;
+        refund.write(&state.pool).await?;
         let challenge = issue_challenge(state, &user).await?;
         tracing::info!(target: "audit", event = "login_needs_second_factor", user_id = %user_id, client_ip = %client.ip);
         count("second_factor");
         return Ok(LoginOutcome::NeedsSecondFactor(challenge));
     }
-    let issued = session::start_refunding(state, user, client, refund).await?;
+    let issued = session::start_refunding(state, user, client, Some(refund)).await?;
     tracing::info!(target: "audit", event = "login", user_id = %user_id, session_id = %issued.session_id, client_ip = %client.ip);
     count("success");
     Ok(LoginOutcome::Signed(issued))
-}
-
-/// Gives a reserved slot back in a write of its own (the paths that open no
-/// session now).
-async fn refund_now(state: &AppState, refund: Option<Refund>) -> Result<(), Fault> {
-    let Some(refund) = refund else {
-        return Ok(());
-    };
-    db::write(&state.pool, move |conn| refund.apply(conn)).await
 }
 
 /// Counts a sign-in by outcome (`taskgate_logins_total`).
