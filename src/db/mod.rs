@@ -145,17 +145,16 @@ where
     E: Into<Fault>,
     T: Send + 'static,
 {
-    if let Some(mut conn) = pool.try_get() {
-        let pooled: &mut PooledConn = &mut conn;
-        if matches!(pooled.inner, AnyConnection::Sqlite(_)) {
-            let result = f(&mut pooled.inner).map_err(Into::into);
-            if matches!(result, Err(Fault::Unavailable(_))) {
-                pooled.broken = true;
-            }
-            return result;
+    match pool.try_get() {
+        Some(mut conn) if matches!(conn.inner, AnyConnection::Sqlite(_)) => {
+            run_on(&mut conn, false, f)
         }
+        // PostgreSQL: the same connection, on the blocking pool.
+        Some(mut conn) => actix_web::web::block(move || run_on(&mut conn, false, f))
+            .await
+            .map_err(|e| Fault::internal(format!("blocking task failed: {e}")))?,
+        None => run(pool, f).await,
     }
-    run(pool, f).await
 }
 
 /// `SELECT 1`, for `/healthz`: a [`read`] (on SQLite it reads no table at
@@ -223,30 +222,40 @@ where
     E: Into<Fault>,
     T: Send + 'static,
 {
-    static WRITERS: Mutex<()> = Mutex::new(());
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get().map_err(|e| Fault::Unavailable(e.to_string()))?;
-        let pooled: &mut PooledConn = &mut conn;
-        if !pooled.session_hooks {
-            // Opened before the migrations created `sessions` (fresh SQLite file).
-            pooled.session_hooks = session_cache::install_triggers(&mut pooled.inner);
-        }
-        let queue = write && matches!(pooled.inner, AnyConnection::Sqlite(_));
-        let turn = queue.then(|| WRITERS.lock().unwrap_or_else(PoisonError::into_inner));
-        let result = session_cache::noting_commits(|| {
-            if queue {
-                immediate(&mut pooled.inner, f)
-            } else {
-                f(&mut pooled.inner).map_err(Into::into)
-            }
-        });
-        drop(turn);
-        if matches!(result, Err(Fault::Unavailable(_))) {
-            pooled.broken = true;
-        }
-        result
+        run_on(&mut conn, write, f)
     })
     .await
     .map_err(|e| Fault::internal(format!("blocking task failed: {e}")))?
+}
+
+/// Runs `f` on a checked-out connection, on the calling thread: SQLite writes
+/// of this process one at a time (in `BEGIN IMMEDIATE`), commits noted for
+/// the session cache, a connection that failed marked broken.
+fn run_on<T, E, F>(pooled: &mut PooledConn, write: bool, f: F) -> Result<T, Fault>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: Into<Fault>,
+{
+    static WRITERS: Mutex<()> = Mutex::new(());
+    if !pooled.session_hooks {
+        // Opened before the migrations created `sessions` (fresh SQLite file).
+        pooled.session_hooks = session_cache::install_triggers(&mut pooled.inner);
+    }
+    let queue = write && matches!(pooled.inner, AnyConnection::Sqlite(_));
+    let turn = queue.then(|| WRITERS.lock().unwrap_or_else(PoisonError::into_inner));
+    let result = session_cache::noting_commits(|| {
+        if queue {
+            immediate(&mut pooled.inner, f)
+        } else {
+            f(&mut pooled.inner).map_err(Into::into)
+        }
+    });
+    drop(turn);
+    if matches!(result, Err(Fault::Unavailable(_))) {
+        pooled.broken = true;
+    }
+    result
 }
