@@ -115,3 +115,90 @@ fn parse_id<T: ParseId>(text: &str) -> deserialize::Result<T> {
 }
 
 text_id!(UserId, SessionId, TaskId, PatId, PasskeyId);
+
+/// An id column read as the text an answer prints (hyphenated, lower case),
+/// without building its typed id and formatting that through `Display`: a
+/// page of tasks prints 20. The text is parsed as a UUID (a corrupt row is
+/// refused, as the typed ids refuse it) and written back hyphenated and lower
+/// case, so it is always what the id's `Display` makes of it.
+pub struct IdText([u8; 36]);
+
+impl IdText {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text of an id in hand (tests build rows with it).
+    #[cfg(test)]
+    pub fn of(id: impl std::fmt::Display) -> Self {
+        Self::read(&id.to_string()).expect("an id's Display is a UUID")
+    }
+
+    fn read(text: &str) -> deserialize::Result<Self> {
+        let id = uuid::Uuid::try_parse_ascii(text.as_bytes())
+            .map_err(|_| format!("stored id is not a UUID: {text:?}"))?;
+        let mut out = [0u8; 36];
+        id.hyphenated().encode_lower(&mut out);
+        Ok(Self(out))
+    }
+}
+
+impl FromSql<Text, Sqlite> for IdText {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Self::read(value.read_text())
+    }
+}
+
+impl FromSql<Text, Pg> for IdText {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Self::read(std::str::from_utf8(value.as_bytes())?)
+    }
+}
+
+impl FromSql<Text, MultiBackend> for IdText {
+    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Text>()
+    }
+}
+
+impl<DB: Backend> Queryable<Text, DB> for IdText
+where
+    Self: FromSql<Text, DB>,
+{
+    type Row = Self;
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_text_is_the_display_of_the_parsed_id() {
+        let id = TaskId::new();
+        let shown = id.to_string();
+        for stored in [
+            shown.clone(),
+            shown.to_uppercase(),
+            shown.replace('-', ""),
+            format!("{{{shown}}}"),
+            format!("urn:uuid:{shown}"),
+        ] {
+            let text = IdText::read(&stored).unwrap();
+            assert_eq!(text.as_bytes(), shown.as_bytes(), "{stored}");
+        }
+        for corrupt in [
+            "",
+            "not-a-uuid",
+            &shown[..35],
+            &format!("{shown}0"),
+            &shown.replace('a', "g"),
+        ] {
+            if TaskId::parse(corrupt).is_none() {
+                assert!(IdText::read(corrupt).is_err(), "{corrupt}");
+            }
+        }
+    }
+}

@@ -4,8 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::ids::IdText;
 use super::schema::tasks;
-use super::time::StoredTime;
+use super::time::{Rfc3339Text, StoredTime};
 use super::AnyConnection;
 use crate::domain::{TaskId, UserId};
 
@@ -22,6 +23,79 @@ pub struct Task {
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
+}
+
+/// A task as a page of the API prints it: the id and timestamps read
+/// straight into their JSON text (`IdText`, `Rfc3339Text`), not parsed and
+/// formatted again; the same columns as [`Task`].
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tasks)]
+pub struct ListedTask {
+    pub id: IdText,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    pub created_at: Rfc3339Text,
+    pub updated_at: Rfc3339Text,
+}
+
+#[cfg(test)]
+impl From<Task> for ListedTask {
+    fn from(t: Task) -> Self {
+        Self {
+            id: IdText::of(t.id),
+            title: t.title,
+            description: t.description,
+            completed: t.completed,
+            created_at: t.created_at.into(),
+            updated_at: t.updated_at.into(),
+        }
+    }
+}
+
+/// A row type a page of tasks can be read into: [`Task`] for the pages,
+/// [`ListedTask`] for the API.
+pub trait PageRow: Sized {
+    #[doc(hidden)]
+    fn load_page(conn: &mut AnyConnection, owner: UserId, q: ListQuery) -> QueryResult<Vec<Self>>;
+}
+
+/// The page query, written once. Each filter is its own statically typed
+/// query rather than a boxed one, so Diesel keeps each prepared statement by
+/// its type instead of building its SQL text and hashing it on every page.
+macro_rules! load_page {
+    ($row:ty, $conn:expr, $owner:expr, $q:expr) => {{
+        let (owner, q): (UserId, ListQuery) = ($owner, $q);
+        let mine = tasks::table.filter(tasks::user_id.eq(owner));
+        let order = (tasks::created_at.asc(), tasks::id.asc());
+        super::per_engine!($conn, |c| match q.completed {
+            None => mine
+                .order(order)
+                .limit(q.limit)
+                .offset(q.offset)
+                .select(<$row>::as_select())
+                .load(c),
+            Some(done) => mine
+                .filter(tasks::completed.eq(done))
+                .order(order)
+                .limit(q.limit)
+                .offset(q.offset)
+                .select(<$row>::as_select())
+                .load(c),
+        })
+    }};
+}
+
+impl PageRow for Task {
+    fn load_page(conn: &mut AnyConnection, owner: UserId, q: ListQuery) -> QueryResult<Vec<Self>> {
+        load_page!(Task, conn, owner, q)
+    }
+}
+
+impl PageRow for ListedTask {
+    fn load_page(conn: &mut AnyConnection, owner: UserId, q: ListQuery) -> QueryResult<Vec<Self>> {
+        load_page!(ListedTask, conn, owner, q)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -92,23 +166,12 @@ pub const SMALL_OFFSET: i64 = 1000;
 /// filter in all when the page tells: when it is the last one (fewer rows
 /// than `limit`, and not an empty page past the end), that is `offset` + its
 /// rows. Otherwise `None`: ask [`count`].
-pub fn page(
+pub fn page<R: PageRow>(
     conn: &mut AnyConnection,
     owner: UserId,
     q: ListQuery,
-) -> QueryResult<(Vec<Task>, Option<i64>)> {
-    let page = super::per_engine!(conn, |c| {
-        let mut query = tasks::table.filter(tasks::user_id.eq(owner)).into_boxed();
-        if let Some(done) = q.completed {
-            query = query.filter(tasks::completed.eq(done));
-        }
-        query
-            .order((tasks::created_at.asc(), tasks::id.asc()))
-            .limit(q.limit)
-            .offset(q.offset)
-            .select(Task::as_select())
-            .load(c)?
-    });
+) -> QueryResult<(Vec<R>, Option<i64>)> {
+    let page = R::load_page(conn, owner, q)?;
     let shown = i64::try_from(page.len()).unwrap_or(i64::MAX);
     let total =
         (shown < q.limit && (shown > 0 || q.offset == 0)).then(|| q.offset.saturating_add(shown));

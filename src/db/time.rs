@@ -1,5 +1,6 @@
 //! Timestamps as stored: chrono `NaiveDateTime` in UTC (`db::now()`), with a
-//! fast reader for SQLite's text form.
+//! fast reader for SQLite's text form, and one that reads it straight into
+//! the RFC 3339 text a response prints.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::deserialize::{self, FromSql};
@@ -8,6 +9,7 @@ use diesel::sql_types::Timestamp;
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 use super::connection::{MultiBackend, MultiRawValue};
+use crate::domain::time::{rfc3339, rfc3339_digits};
 
 /// A `TIMESTAMP` column read the way Diesel reads it, only faster on SQLite.
 ///
@@ -75,6 +77,109 @@ fn parse_stored_time(text: &str) -> Option<NaiveDateTime> {
         .and_hms_nano_opt(hour, minute, second, nanos)
 }
 
+/// A `TIMESTAMP` column read straight into [`rfc3339`]'s text, for answers
+/// that only print it: a page of 20 tasks prints 40, and parsing each into a
+/// date only to write it out again was a fifth of the page's instructions
+/// (BENCHMARKS.md). On SQLite, text in the shape we write is checked (a real
+/// date and time) and its digits copied; any other value takes the
+/// [`StoredTime`] path, so the text is always what `rfc3339` makes of it.
+pub enum Rfc3339Text {
+    Digits([u8; 27]),
+    Other(String),
+}
+
+impl Rfc3339Text {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Digits(digits) => digits,
+            Self::Other(text) => text.as_bytes(),
+        }
+    }
+}
+
+impl From<NaiveDateTime> for Rfc3339Text {
+    fn from(t: NaiveDateTime) -> Self {
+        rfc3339_digits(t).map_or_else(|| Self::Other(rfc3339(t)), Self::Digits)
+    }
+}
+
+impl FromSql<Timestamp, Sqlite> for Rfc3339Text {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        if let Some(digits) = stored_as_rfc3339(value.read_text().as_bytes()) {
+            return Ok(Self::Digits(digits));
+        }
+        <StoredTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(|t| t.0.into())
+    }
+}
+
+impl FromSql<Timestamp, Pg> for Rfc3339Text {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(Self::from)
+    }
+}
+
+impl FromSql<Timestamp, MultiBackend> for Rfc3339Text {
+    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Timestamp>()
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::Queryable<Timestamp, DB> for Rfc3339Text
+where
+    Self: FromSql<Timestamp, DB>,
+{
+    type Row = Self;
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+/// Stored text of [`parse_stored_time`]'s shape, for a real date and time
+/// with a year of four digits, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`: exactly
+/// `rfc3339_digits(parse_stored_time(text)?)`, without building the date.
+fn stored_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
+    let fraction = match b.len() {
+        19 => &[][..],
+        21..=29 if b[19] == b'.' => &b[20..],
+        _ => return None,
+    };
+    let t: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+    let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+    let two = |at: usize| Some(digit(t[at])? * 10 + digit(t[at + 1])?);
+    let (year, month, day) = (two(0)? * 100 + two(2)?, two(5)?, two(8)?);
+    let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
+    let real = [t[4], t[7], t[10], t[13], t[16]] == *b"-- ::"
+        && (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60
+        && fraction.iter().all(u8::is_ascii_digit);
+    if !real {
+        return None;
+    }
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    out[..10].copy_from_slice(&t[..10]);
+    out[11..19].copy_from_slice(&t[11..19]);
+    // Microseconds: the first six digits of the fraction, zeros after it.
+    for (slot, &d) in out[20..26].iter_mut().zip(fraction) {
+        *slot = d;
+    }
+    Some(out)
+}
+
+/// Days in `month` (1–12) of `year` in the proleptic Gregorian calendar.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +216,60 @@ mod tests {
         ] {
             assert_eq!(parse_stored_time(other), None, "{other}");
         }
+    }
+
+    /// The copying reader against the parsing one, on every month and
+    /// boundary day of leap and common years, impossible times, every
+    /// fraction length, and shapes that are not ours.
+    #[test]
+    fn stored_text_becomes_exactly_the_rfc3339_of_its_parsed_time() {
+        let mut texts = Vec::new();
+        for year in [
+            "0000", "0001", "0004", "0100", "0400", "1900", "2000", "2024", "2026", "9999",
+        ] {
+            for month in 0..=13 {
+                for day in [0, 1, 28, 29, 30, 31, 32] {
+                    for time in ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60"] {
+                        texts.push(format!("{year}-{month:02}-{day:02} {time}"));
+                    }
+                }
+            }
+        }
+        for fraction in [
+            "",
+            ".",
+            ".1",
+            ".12345",
+            ".123456",
+            ".1234567",
+            ".123456789",
+            ".1234567890",
+            ".12a",
+        ] {
+            texts.push(format!("2026-11-25 16:38:52{fraction}"));
+        }
+        texts.extend(
+            [
+                "2026-11-25T16:38:52",
+                "2026-1-25 16:38:52",
+                "+2026-11-25 16:38:5",
+                "2026-11-25 16:38:52Z",
+                "",
+                "x",
+            ]
+            .map(String::from),
+        );
+        let mut fast = 0;
+        for text in &texts {
+            let expected = parse_stored_time(text).and_then(rfc3339_digits);
+            assert_eq!(stored_as_rfc3339(text.as_bytes()), expected, "{text}");
+            fast += usize::from(expected.is_some());
+        }
+        assert!(fast > 500, "the valid cases were exercised: {fast}");
+        let written = crate::db::now().format("%F %T%.f").to_string();
+        assert_eq!(
+            stored_as_rfc3339(written.as_bytes()).map(|d| String::from_utf8(d.to_vec()).unwrap()),
+            Some(rfc3339(parse_stored_time(&written).unwrap()))
+        );
     }
 }

@@ -7,6 +7,7 @@ mod ids;
 mod password;
 mod pat;
 mod text;
+pub mod time;
 
 pub use draft::TaskDraft;
 pub use email::{Email, EmailError};

@@ -117,3 +117,62 @@ async fn out_of_range_or_malformed_list_parameters_are_422_naming_the_parameter(
         assert_invalid_field(res, field, query).await;
     }
 }
+
+/// The list reads ids and timestamps straight into their JSON text; each
+/// listed task must still be exactly what `GET /api/tasks/{id}` answers
+/// (which formats the parsed values), also for text a person or another
+/// tool may have stored in another shape, and for escaped user text.
+#[tokio::test]
+async fn every_listed_task_is_exactly_what_the_task_itself_answers() {
+    let (app, user) = spawn_app().await.with_user().await;
+    let tricky =
+        json!({ "title": "quote \" back \\ ünï ✓ 🚀 </script>", "description": "tab\tnew\nline" });
+    assert_eq!(
+        create(&app, &user.access, tricky).await.status(),
+        StatusCode::CREATED
+    );
+    for name in [
+        "plain",
+        "whole second",
+        "one digit",
+        "nine digits",
+        "T form",
+        "leap day",
+    ] {
+        app.api_create_task(&user.access, name).await;
+    }
+    let toggled = id_of(&list(&app, &user.access, "").await["tasks"][1]);
+    let res = patch(&app, &user.access, &toggled, json!({ "completed": true })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for (title, stored) in [
+        ("whole second", "2026-01-02 03:04:05"),
+        ("one digit", "2026-01-02 03:04:05.5"),
+        // PostgreSQL keeps microseconds, rounded: this value reads the same on both.
+        ("nine digits", "2026-01-02 03:04:05.123456489"),
+        ("T form", "2026-01-02T03:04:05.25"),
+        ("leap day", "2024-02-29 23:59:59.999999"),
+    ] {
+        let sql = format!("UPDATE tasks SET created_at = '{stored}', updated_at = '{stored}' WHERE title = '{title}'");
+        assert_eq!(app.execute_sql(&sql), 1, "{title}");
+    }
+
+    let listed = list(&app, &user.access, "").await;
+
+    let tasks = listed["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 7);
+    for task in tasks {
+        let res = get(&app, &user.access, &format!("/api/tasks/{}", id_of(task))).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let single: Value = res.json().await.unwrap();
+        assert_eq!(task, &single);
+    }
+    let at = |title: &str| {
+        let task = tasks.iter().find(|t| t["title"] == title).unwrap();
+        task["created_at"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(at("whole second"), "2026-01-02T03:04:05.000000Z");
+    assert_eq!(at("one digit"), "2026-01-02T03:04:05.500000Z");
+    assert_eq!(at("nine digits"), "2026-01-02T03:04:05.123456Z");
+    assert_eq!(at("T form"), "2026-01-02T03:04:05.250000Z");
+    assert_eq!(at("leap day"), "2024-02-29T23:59:59.999999Z");
+}
