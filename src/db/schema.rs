@@ -144,6 +144,7 @@ diesel::table! {
         totp_enabled -> Bool,
         totp_secret_sealed -> Nullable<Text>,
         totp_last_step -> Nullable<BigInt>,
+        tasks_version -> BigInt,
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::ids::IdText;
-use super::schema::tasks;
+use super::schema::{tasks, users};
 use super::time::{Rfc3339Text, StoredTime};
 use super::AnyConnection;
 use crate::domain::{TaskId, UserId};
@@ -178,6 +178,51 @@ pub fn page<R: PageRow>(
     Ok((page, total))
 }
 
+/// A page read against the version of it the caller already has.
+pub enum SinceVersion<R> {
+    /// The owner's tasks have not changed since `known`.
+    Unchanged,
+    /// The page as [`page`] reads it, and the owner's `tasks_version` read
+    /// before it (so the rows are at least as new as the version says; a
+    /// write in between makes the version stale, never the rows).
+    Page {
+        rows: Vec<R>,
+        total: Option<i64>,
+        version: Option<i64>,
+    },
+}
+
+/// [`page`], unless the owner's tasks are still at version `known`: then one
+/// small read instead of the page's.
+pub fn page_since<R: PageRow>(
+    conn: &mut AnyConnection,
+    owner: UserId,
+    q: ListQuery,
+    known: Option<i64>,
+) -> QueryResult<SinceVersion<R>> {
+    if let Some(known) = known {
+        if version(conn, owner)? == Some(known) {
+            return Ok(SinceVersion::Unchanged);
+        }
+    }
+    let read = |conn: &mut AnyConnection| {
+        let version = version(conn, owner)?;
+        let (rows, total) = page(conn, owner, q)?;
+        Ok(SinceVersion::Page {
+            rows,
+            total,
+            version,
+        })
+    };
+    // One read transaction on SQLite (one WAL read lock, not two); on
+    // PostgreSQL the order alone is enough (see `SinceVersion::Page`).
+    if matches!(conn, AnyConnection::Sqlite(_)) {
+        conn.transaction(read)
+    } else {
+        read(conn)
+    }
+}
+
 /// How many of the owner's tasks match the filter.
 pub fn count(conn: &mut AnyConnection, owner: UserId, completed: Option<bool>) -> QueryResult<i64> {
     super::per_engine!(conn, |c| {
@@ -207,10 +252,20 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    match diesel::insert_into(tasks::table).values(&row).execute(conn) {
-        Err(e) if super::is_foreign_key_violation(&e) => return Ok(None),
-        other => other?,
-    };
+    let inserted = conn.transaction(|conn| {
+        // The owner's row first: it is gone when the account was deleted
+        // meanwhile, and on PostgreSQL the update locks it until the commit.
+        if touch(conn, owner)? == 0 {
+            return Ok(false);
+        }
+        match diesel::insert_into(tasks::table).values(&row).execute(conn) {
+            Err(e) if super::is_foreign_key_violation(&e) => Ok(false),
+            other => other.map(|_| true),
+        }
+    })?;
+    if !inserted {
+        return Ok(None);
+    }
     Ok(Some(Task {
         id: row.id,
         title: row.title,
@@ -238,6 +293,9 @@ pub fn update(
 ) -> QueryResult<Option<Task>> {
     conn.transaction(|conn| {
         if !changes.is_empty() {
+            if touch(conn, owner)? == 0 {
+                return Ok(None);
+            }
             changes.updated_at = Some(super::now());
             diesel::update(owned(owner, id))
                 .set(&changes)
@@ -251,6 +309,9 @@ pub fn update(
 /// One UPDATE, so the write lock is taken first (no read-then-write race on SQLite).
 pub fn toggle(conn: &mut AnyConnection, owner: UserId, id: TaskId) -> QueryResult<Option<Task>> {
     conn.transaction(|conn| {
+        if touch(conn, owner)? == 0 {
+            return Ok(None);
+        }
         diesel::update(owned(owner, id))
             .set((
                 tasks::completed.eq(diesel::dsl::not(tasks::completed)),
@@ -263,7 +324,33 @@ pub fn toggle(conn: &mut AnyConnection, owner: UserId, id: TaskId) -> QueryResul
 
 /// Deletes the owner's task; false when it is not theirs or absent.
 pub fn delete(conn: &mut AnyConnection, owner: UserId, id: TaskId) -> QueryResult<bool> {
-    diesel::delete(owned(owner, id))
+    conn.transaction(|conn| {
+        if touch(conn, owner)? == 0 {
+            return Ok(false);
+        }
+        diesel::delete(owned(owner, id))
+            .execute(conn)
+            .map(|n| n > 0)
+    })
+}
+
+/// Marks the owner's tasks as changed (`users.tasks_version`), inside the
+/// transaction of the write that changes them, and before it: every task
+/// write locks the owner's row first, in the order an account deletion takes
+/// them (user, then tasks), so the two cannot deadlock on PostgreSQL. Returns
+/// how many user rows it found: 0 when the account is gone.
+fn touch(conn: &mut AnyConnection, owner: UserId) -> QueryResult<usize> {
+    diesel::update(users::table.find(owner))
+        .set(users::tasks_version.eq(users::tasks_version + 1))
         .execute(conn)
-        .map(|n| n > 0)
+}
+
+/// The owner's `tasks_version`: it changes with every write to their tasks,
+/// from any process. `None` when the account no longer exists.
+pub fn version(conn: &mut AnyConnection, owner: UserId) -> QueryResult<Option<i64>> {
+    super::per_engine!(conn, |c| users::table
+        .find(owner)
+        .select(users::tasks_version)
+        .first(c)
+        .optional())
 }

@@ -121,3 +121,54 @@ async fn task_writes_through_both_processes_are_all_there() {
         assert_eq!(titles, expected);
     }
 }
+
+async fn page(server: &ServerProcess, token: &str) -> Value {
+    let res = server.bearer(Method::GET, "/api/tasks", token, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+/// A process answers repeated pages from memory while the owner's tasks are
+/// unchanged; a write through the other process (create, edit, toggle,
+/// delete) must show in the very next page, not after a cache expiry.
+#[tokio::test]
+async fn a_page_shows_a_write_through_the_other_process_at_once() {
+    let (_dir, a, b) = two_servers().await;
+    let user = a.api_signup("pages@example.com").await;
+    let token = user.access.as_str();
+    let first = a.api_create_task(token, "first").await;
+    let id = first["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(page(&b, token).await["total"], 1);
+    }
+
+    b.api_create_task(token, "kept in memory?").await;
+    let seen = page(&b, token).await;
+    assert_eq!(seen["total"], 2);
+    a.api_create_task(token, "second").await;
+    assert_eq!(page(&b, token).await["total"], 3, "a create through A");
+
+    let path = format!("/api/tasks/{id}");
+    let res = a
+        .bearer(
+            Method::PATCH,
+            &path,
+            token,
+            Some(&json!({ "title": "renamed", "completed": true })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let seen = page(&b, token).await;
+    assert_eq!(seen["tasks"][0]["title"], "renamed", "an edit through A");
+    assert_eq!(seen["tasks"][0]["completed"], true);
+
+    let res = a.bearer(Method::DELETE, &path, token, None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let seen = page(&b, token).await;
+    assert_eq!(seen["total"], 2, "a delete through A");
+    assert!(seen["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["id"] != id.as_str()));
+}

@@ -108,3 +108,30 @@ async fn another_users_patch_and_delete_leave_my_task_unchanged() {
     assert_eq!(task(&app, &alice.access, &id).await, original);
     assert_eq!(list(&app, &alice.access, "").await["total"], 1);
 }
+
+/// Workers remember pages they answered; a remembered page belongs to the
+/// user it was read for. Alice's page, asked again and again with the same
+/// query, is never what Bob gets, in either order, and each sees their own
+/// write at once.
+#[tokio::test]
+async fn a_remembered_page_is_only_ever_its_owners() {
+    let (app, alice) = spawn_app().await.with_user().await;
+    let bob = app.api_signup("bob@example.com").await;
+    app.api_create_task(&alice.access, "alice's secret").await;
+
+    for _ in 0..5 {
+        let alice_page = list(&app, &alice.access, "").await;
+        let bob_page = list(&app, &bob.access, "").await;
+        assert_eq!(alice_page["total"], 1);
+        assert_eq!(bob_page, json!({ "tasks": [], "total": 0 }));
+    }
+    app.api_create_task(&bob.access, "bob's own").await;
+    for _ in 0..5 {
+        let bob_page = list(&app, &bob.access, "").await;
+        let alice_page = list(&app, &alice.access, "").await;
+        assert_eq!(bob_page["total"], 1);
+        assert_eq!(bob_page["tasks"][0]["title"], "bob's own");
+        assert_eq!(alice_page["total"], 1);
+        assert_eq!(alice_page["tasks"][0]["title"], "alice's secret");
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::*;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
@@ -131,6 +131,7 @@ async fn every_listed_task_is_exactly_what_the_task_itself_answers() {
         create(&app, &user.access, tricky).await.status(),
         StatusCode::CREATED
     );
+    let mut ids = Vec::new();
     for name in [
         "plain",
         "whole second",
@@ -139,10 +140,10 @@ async fn every_listed_task_is_exactly_what_the_task_itself_answers() {
         "T form",
         "leap day",
     ] {
-        app.api_create_task(&user.access, name).await;
+        ids.push(id_of(&app.api_create_task(&user.access, name).await));
     }
-    let toggled = id_of(&list(&app, &user.access, "").await["tasks"][1]);
-    let res = patch(&app, &user.access, &toggled, json!({ "completed": true })).await;
+    let toggled = &ids[0];
+    let res = patch(&app, &user.access, toggled, json!({ "completed": true })).await;
     assert_eq!(res.status(), StatusCode::OK);
     for (title, stored) in [
         ("whole second", "2026-01-02 03:04:05"),
@@ -175,4 +176,48 @@ async fn every_listed_task_is_exactly_what_the_task_itself_answers() {
     assert_eq!(at("nine digits"), "2026-01-02T03:04:05.123456Z");
     assert_eq!(at("T form"), "2026-01-02T03:04:05.250000Z");
     assert_eq!(at("leap day"), "2024-02-29T23:59:59.999999Z");
+}
+
+/// Pages are answered from memory while the owner's tasks are unchanged; a
+/// write through the API is in the very next page, whatever it changed.
+#[tokio::test]
+async fn a_page_shows_every_kind_of_write_at_once() {
+    let (app, user) = spawn_app().await.with_user().await;
+    let token = user.access.as_str();
+    let first = id_of(&app.api_create_task(token, "first").await);
+    assert_eq!(titles(&list(&app, token, "").await), ["first"]);
+    assert_eq!(titles(&list(&app, token, "").await), ["first"]);
+
+    app.api_create_task(token, "second").await;
+    assert_eq!(titles(&list(&app, token, "").await), ["first", "second"]);
+    let res = patch(&app, token, &first, json!({ "title": "renamed" })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(titles(&list(&app, token, "").await), ["renamed", "second"]);
+    let res = patch(&app, token, &first, json!({ "completed": true })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        titles(&list(&app, token, "?completed=true").await),
+        ["renamed"]
+    );
+    assert_eq!(list(&app, token, "").await["tasks"][0]["completed"], true);
+    let res = app
+        .bearer(Method::DELETE, &format!("/api/tasks/{first}"), token, None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(titles(&list(&app, token, "").await), ["second"]);
+}
+
+/// A row changed outside taskgate (SQL by hand) bumps no version: a page
+/// remembered before it may be answered for up to a second, never longer.
+#[tokio::test]
+async fn a_change_made_outside_taskgate_shows_within_a_second() {
+    let (app, user) = spawn_app().await.with_user().await;
+    let token = user.access.as_str();
+    app.api_create_task(token, "before").await;
+    assert_eq!(titles(&list(&app, token, "").await), ["before"]);
+
+    assert_eq!(app.execute_sql("UPDATE tasks SET title = 'after'"), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    assert_eq!(titles(&list(&app, token, "").await), ["after"]);
 }

@@ -6,20 +6,22 @@
 mod create;
 mod delete;
 mod json;
+mod page_cache;
 mod update;
 
 pub use create::{__path_create_task, create_task};
 pub use delete::{__path_delete_task, delete_task};
 pub use update::{__path_update_task, update_task};
 
-use actix_web::{web, HttpResponse};
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::TaskJson;
 use super::openapi::{AuthedRead, BadRequest, Common, NotFound, ValidationFailed};
 use crate::auth::guard::{Caller, TasksRead};
-use crate::db::tasks::ListQuery;
+use crate::db::tasks::{ListQuery, SinceVersion};
 use crate::db::{self, tasks};
 use crate::domain::TaskId;
 use crate::error::{AppError, FieldErrors};
@@ -117,24 +119,47 @@ pub async fn list_tasks(
 ) -> Result<HttpResponse, ApiError> {
     let query = params.parse()?;
     let owner = caller.user_id();
+    // A page this worker answered in the last second is answered again when
+    // the owner's tasks are still at its version: one small read.
+    let recalled = page_cache::recall(owner, query);
+    let known = recalled.as_ref().map(|(version, _)| *version);
     // A page near the start is a small read; the count, when the page does
     // not tell it, reads every matching row, so it goes to the pool.
-    let page = move |conn: &mut db::AnyConnection| tasks::page(conn, owner, query);
-    let (rows, total) = if query.offset <= tasks::SMALL_OFFSET {
+    let page = move |conn: &mut db::AnyConnection| tasks::page_since(conn, owner, query, known);
+    let read = if query.offset <= tasks::SMALL_OFFSET {
         db::read(&state.pool, page).await?
     } else {
         db::run(&state.pool, page).await?
     };
-    let total = match total {
-        Some(total) => total,
-        None => {
-            db::run(&state.pool, move |conn| {
-                tasks::count(conn, owner, query.completed)
-            })
-            .await?
+    let body = match (read, recalled) {
+        (SinceVersion::Unchanged, Some((_, body))) => body,
+        (SinceVersion::Unchanged, None) => {
+            return Err(AppError::internal("a page unchanged since no version").into())
+        }
+        (
+            SinceVersion::Page {
+                rows,
+                total,
+                version,
+            },
+            _,
+        ) => {
+            let total = match total {
+                Some(total) => total,
+                None => {
+                    db::run(&state.pool, move |conn| {
+                        tasks::count(conn, owner, query.completed)
+                    })
+                    .await?
+                }
+            };
+            let body = Bytes::from(json::page(&rows, total).map_err(AppError::internal)?);
+            if let Some(version) = version {
+                page_cache::remember(owner, query, version, body.clone());
+            }
+            body
         }
     };
-    let body = json::page(&rows, total).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(mime::APPLICATION_JSON)
         .body(body))
