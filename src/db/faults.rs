@@ -59,11 +59,3 @@ pub fn is_unique_violation(e: &DieselError, index: UniqueIndex) -> bool {
     }
 }
 
-/// True when `e` is a foreign-key violation (the referenced row is gone:
-/// a write raced the deletion of its owner).
-pub fn is_foreign_key_violation(e: &DieselError) -> bool {
-    matches!(
-        e,
-        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
-    )
-}

@@ -63,7 +63,7 @@ use diesel::RunQueryDsl;
 
 pub use connection::AnyConnection;
 use connection::{Manager, PooledConn};
-pub use faults::{is_foreign_key_violation, is_unique_violation, UniqueIndex};
+pub use faults::{is_unique_violation, UniqueIndex};
 pub use migrate::{migrations_current, run_migrations, MIGRATIONS};
 
 use crate::config::{Config, DatabaseUrl};

@@ -252,18 +252,10 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    let inserted = conn.transaction(|conn| {
-        // The owner's row first: it is gone when the account was deleted
-        // meanwhile, and on PostgreSQL the update locks it until the commit.
-        if touch(conn, owner)? == 0 {
-            return Ok(false);
-        }
-        match diesel::insert_into(tasks::table).values(&row).execute(conn) {
-            Err(e) if super::is_foreign_key_violation(&e) => Ok(false),
-            other => other.map(|_| true),
-        }
+    let inserted = writing(conn, owner, |conn| {
+        diesel::insert_into(tasks::table).values(&row).execute(conn)
     })?;
-    if !inserted {
+    if inserted.is_none() {
         return Ok(None);
     }
     Ok(Some(Task {
@@ -291,27 +283,23 @@ pub fn update(
     id: TaskId,
     mut changes: TaskChanges,
 ) -> QueryResult<Option<Task>> {
-    conn.transaction(|conn| {
-        if !changes.is_empty() {
-            if touch(conn, owner)? == 0 {
-                return Ok(None);
-            }
-            changes.updated_at = Some(super::now());
-            diesel::update(owned(owner, id))
-                .set(&changes)
-                .execute(conn)?;
-        }
+    if changes.is_empty() {
+        return find(conn, owner, id);
+    }
+    changes.updated_at = Some(super::now());
+    writing(conn, owner, |conn| {
+        diesel::update(owned(owner, id))
+            .set(&changes)
+            .execute(conn)?;
         find(conn, owner, id)
     })
+    .map(Option::flatten)
 }
 
 /// Flips `completed` on the owner's task; `None` when it is not theirs or absent.
 /// One UPDATE, so the write lock is taken first (no read-then-write race on SQLite).
 pub fn toggle(conn: &mut AnyConnection, owner: UserId, id: TaskId) -> QueryResult<Option<Task>> {
-    conn.transaction(|conn| {
-        if touch(conn, owner)? == 0 {
-            return Ok(None);
-        }
+    writing(conn, owner, |conn| {
         diesel::update(owned(owner, id))
             .set((
                 tasks::completed.eq(diesel::dsl::not(tasks::completed)),
@@ -320,29 +308,39 @@ pub fn toggle(conn: &mut AnyConnection, owner: UserId, id: TaskId) -> QueryResul
             .execute(conn)?;
         find(conn, owner, id)
     })
+    .map(Option::flatten)
 }
 
 /// Deletes the owner's task; false when it is not theirs or absent.
 pub fn delete(conn: &mut AnyConnection, owner: UserId, id: TaskId) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        if touch(conn, owner)? == 0 {
-            return Ok(false);
-        }
+    writing(conn, owner, |conn| {
         diesel::delete(owned(owner, id))
             .execute(conn)
             .map(|n| n > 0)
     })
+    .map(|deleted| deleted.unwrap_or(false))
 }
 
-/// Marks the owner's tasks as changed (`users.tasks_version`), inside the
-/// transaction of the write that changes them, and before it: every task
-/// write locks the owner's row first, in the order an account deletion takes
-/// them (user, then tasks), so the two cannot deadlock on PostgreSQL. Returns
-/// how many user rows it found: 0 when the account is gone.
-fn touch(conn: &mut AnyConnection, owner: UserId) -> QueryResult<usize> {
-    diesel::update(users::table.find(owner))
-        .set(users::tasks_version.eq(users::tasks_version + 1))
-        .execute(conn)
+/// Runs a write to `owner`'s tasks in one transaction that first marks them
+/// changed (`users.tasks_version`, which remembered pages are checked
+/// against). That also locks the owner's row before any task row, the order
+/// an account deletion takes (user, then tasks), so the two cannot deadlock
+/// on PostgreSQL, and the account cannot vanish under the write. `None` when
+/// the account is gone. Every task write goes through here.
+fn writing<T>(
+    conn: &mut AnyConnection,
+    owner: UserId,
+    write: impl FnOnce(&mut AnyConnection) -> QueryResult<T>,
+) -> QueryResult<Option<T>> {
+    conn.transaction(|conn| {
+        let found = diesel::update(users::table.find(owner))
+            .set(users::tasks_version.eq(users::tasks_version + 1))
+            .execute(conn)?;
+        if found == 0 {
+            return Ok(None);
+        }
+        write(conn).map(Some)
+    })
 }
 
 /// The owner's `tasks_version`: it changes with every write to their tasks,
