@@ -58,4 +58,3 @@ pub fn is_unique_violation(e: &DieselError, index: UniqueIndex) -> bool {
         _ => false,
     }
 }
-

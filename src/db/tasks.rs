@@ -179,9 +179,10 @@ pub fn page<R: PageRow>(
 }
 
 /// A page read against the version of it the caller already has.
-pub enum SinceVersion<R> {
-    /// The owner's tasks have not changed since `known`.
-    Unchanged,
+pub enum SinceVersion<R, K> {
+    /// The owner's tasks are still at the known version: here is what the
+    /// caller had for it.
+    Unchanged(K),
     /// The page as [`page`] reads it, and the owner's `tasks_version` read
     /// before it (so the rows are at least as new as the version says; a
     /// write in between makes the version stale, never the rows).
@@ -192,35 +193,27 @@ pub enum SinceVersion<R> {
     },
 }
 
-/// [`page`], unless the owner's tasks are still at version `known`: then one
-/// small read instead of the page's.
-pub fn page_since<R: PageRow>(
+/// [`page`], unless the owner's tasks are still at the version of `known`
+/// (what the caller remembered for it): then one small read instead of the
+/// page's.
+pub fn page_since<R: PageRow, K>(
     conn: &mut AnyConnection,
     owner: UserId,
     q: ListQuery,
-    known: Option<i64>,
-) -> QueryResult<SinceVersion<R>> {
-    if let Some(known) = known {
-        if version(conn, owner)? == Some(known) {
-            return Ok(SinceVersion::Unchanged);
+    known: Option<(i64, K)>,
+) -> QueryResult<SinceVersion<R, K>> {
+    let version = version(conn, owner)?;
+    if let Some((known_version, remembered)) = known {
+        if version == Some(known_version) {
+            return Ok(SinceVersion::Unchanged(remembered));
         }
     }
-    let read = |conn: &mut AnyConnection| {
-        let version = version(conn, owner)?;
-        let (rows, total) = page(conn, owner, q)?;
-        Ok(SinceVersion::Page {
-            rows,
-            total,
-            version,
-        })
-    };
-    // One read transaction on SQLite (one WAL read lock, not two); on
-    // PostgreSQL the order alone is enough (see `SinceVersion::Page`).
-    if matches!(conn, AnyConnection::Sqlite(_)) {
-        conn.transaction(read)
-    } else {
-        read(conn)
-    }
+    let (rows, total) = page(conn, owner, q)?;
+    Ok(SinceVersion::Page {
+        rows,
+        total,
+        version,
+    })
 }
 
 /// How many of the owner's tasks match the filter.

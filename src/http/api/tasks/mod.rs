@@ -122,28 +122,21 @@ pub async fn list_tasks(
     // A page this worker answered in the last second is answered again when
     // the owner's tasks are still at its version: one small read.
     let recalled = page_cache::recall(owner, query);
-    let known = recalled.as_ref().map(|(version, _)| *version);
     // A page near the start is a small read; the count, when the page does
     // not tell it, reads every matching row, so it goes to the pool.
-    let page = move |conn: &mut db::AnyConnection| tasks::page_since(conn, owner, query, known);
+    let page = move |conn: &mut db::AnyConnection| tasks::page_since(conn, owner, query, recalled);
     let read = if query.offset <= tasks::SMALL_OFFSET {
         db::read(&state.pool, page).await?
     } else {
         db::run(&state.pool, page).await?
     };
-    let body = match (read, recalled) {
-        (SinceVersion::Unchanged, Some((_, body))) => body,
-        (SinceVersion::Unchanged, None) => {
-            return Err(AppError::internal("a page unchanged since no version").into())
-        }
-        (
-            SinceVersion::Page {
-                rows,
-                total,
-                version,
-            },
-            _,
-        ) => {
+    let body = match read {
+        SinceVersion::Unchanged(body) => body,
+        SinceVersion::Page {
+            rows,
+            total,
+            version,
+        } => {
             let total = match total {
                 Some(total) => total,
                 None => {
