@@ -121,6 +121,7 @@ text_id!(UserId, SessionId, TaskId, PatId, PasskeyId);
 /// page of tasks prints 20. The text is parsed as a UUID (a corrupt row is
 /// refused, as the typed ids refuse it) and written back hyphenated and lower
 /// case, so it is always what the id's `Display` makes of it.
+#[derive(diesel::deserialize::FromSqlRow)]
 pub struct IdText([u8; 36]);
 
 impl IdText {
@@ -158,16 +159,6 @@ impl FromSql<Text, Pg> for IdText {
 impl FromSql<Text, MultiBackend> for IdText {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
         value.from_sql::<Self, Text>()
-    }
-}
-
-impl<DB: Backend> Queryable<Text, DB> for IdText
-where
-    Self: FromSql<Text, DB>,
-{
-    type Row = Self;
-    fn build(row: Self) -> deserialize::Result<Self> {
-        Ok(row)
     }
 }
 

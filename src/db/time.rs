@@ -83,6 +83,7 @@ fn parse_stored_time(text: &str) -> Option<NaiveDateTime> {
 /// (BENCHMARKS.md). On SQLite, text in the shape we write is checked (a real
 /// date and time) and its digits copied; any other value takes the
 /// [`StoredTime`] path, so the text is always what `rfc3339` makes of it.
+#[derive(diesel::deserialize::FromSqlRow)]
 pub enum Rfc3339Text {
     Digits([u8; 27]),
     Other(String),
@@ -121,16 +122,6 @@ impl FromSql<Timestamp, Pg> for Rfc3339Text {
 impl FromSql<Timestamp, MultiBackend> for Rfc3339Text {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
         value.from_sql::<Self, Timestamp>()
-    }
-}
-
-impl<DB: diesel::backend::Backend> diesel::deserialize::Queryable<Timestamp, DB> for Rfc3339Text
-where
-    Self: FromSql<Timestamp, DB>,
-{
-    type Row = Self;
-    fn build(row: Self) -> deserialize::Result<Self> {
-        Ok(row)
     }
 }
 
