@@ -51,30 +51,61 @@ impl FromSql<Timestamp, MultiBackend> for StoredTime {
 /// `YYYY-MM-DD HH:MM:SS` plus an optional `.` and 1–9 digits, exactly what
 /// chrono's `%F %T%.f` reads for such text; `None` for any other shape.
 fn parse_stored_time(text: &str) -> Option<NaiveDateTime> {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        b.get(range)?.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    let f = StoredFields::split(text.as_bytes())?;
+    NaiveDate::from_ymd_opt(i32::try_from(f.year).ok()?, f.month, f.day)?.and_hms_nano_opt(
+        f.hour,
+        f.minute,
+        f.second,
+        f.nanos(),
+    )
+}
+
+/// Stored text of that shape split into its fields. Only the shape and the
+/// digits are checked here; whether the date and time exist is the caller's.
+struct StoredFields<'a> {
+    /// `YYYY-MM-DD HH:MM:SS`.
+    text: &'a [u8; 19],
+    /// The digits after the `.`, none to nine.
+    fraction: &'a [u8],
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
+impl<'a> StoredFields<'a> {
+    fn split(b: &'a [u8]) -> Option<Self> {
+        let fraction = match b.len() {
+            19 => &[][..],
+            21..=29 if b[19] == b'.' => &b[20..],
+            _ => return None,
+        };
+        let text: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+        let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+        let two = |at: usize| Some(digit(text[at])? * 10 + digit(text[at + 1])?);
+        let shape = [text[4], text[7], text[10], text[13], text[16]] == *b"-- ::"
+            && fraction.iter().all(u8::is_ascii_digit);
+        shape.then_some(())?;
+        Some(Self {
+            text,
+            fraction,
+            year: two(0)? * 100 + two(2)?,
+            month: two(5)?,
+            day: two(8)?,
+            hour: two(11)?,
+            minute: two(14)?,
+            second: two(17)?,
         })
-    };
-    let shape = b.len() >= 19
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b[10] == b' '
-        && b[13] == b':'
-        && b[16] == b':';
-    if !shape {
-        return None;
     }
-    let nanos = match b.len() {
-        19 => 0,
-        21..=29 if b[19] == b'.' => digits(20..b.len())? * 10u32.pow(29 - b.len() as u32),
-        _ => return None,
-    };
-    let year = i32::try_from(digits(0..4)?).ok()?;
-    let (second, minute, hour) = (digits(17..19)?, digits(14..16)?, digits(11..13)?);
-    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)?
-        .and_hms_nano_opt(hour, minute, second, nanos)
+
+    /// The fraction as nanoseconds (digits past the ninth cannot occur).
+    fn nanos(&self) -> u32 {
+        (0..9).fold(0, |n, i| {
+            n * 10 + self.fraction.get(i).map_or(0, |&c| u32::from(c - b'0'))
+        })
+    }
 }
 
 /// A `TIMESTAMP` column read straight into [`rfc3339`]'s text, for answers
@@ -129,31 +160,20 @@ impl FromSql<Timestamp, MultiBackend> for Rfc3339Text {
 /// with a year of four digits, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`: exactly
 /// `rfc3339_digits(parse_stored_time(text)?)`, without building the date.
 fn stored_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
-    let fraction = match b.len() {
-        19 => &[][..],
-        21..=29 if b[19] == b'.' => &b[20..],
-        _ => return None,
-    };
-    let t: &[u8; 19] = b.get(..19)?.try_into().ok()?;
-    let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
-    let two = |at: usize| Some(digit(t[at])? * 10 + digit(t[at + 1])?);
-    let (year, month, day) = (two(0)? * 100 + two(2)?, two(5)?, two(8)?);
-    let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
-    let real = [t[4], t[7], t[10], t[13], t[16]] == *b"-- ::"
-        && (1..=12).contains(&month)
-        && (1..=days_in_month(year, month)).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 60
-        && fraction.iter().all(u8::is_ascii_digit);
+    let f = StoredFields::split(b)?;
+    let real = (1..=12).contains(&f.month)
+        && (1..=days_in_month(f.year, f.month)).contains(&f.day)
+        && f.hour < 24
+        && f.minute < 60
+        && f.second < 60;
     if !real {
         return None;
     }
     let mut out = *b"0000-00-00T00:00:00.000000Z";
-    out[..10].copy_from_slice(&t[..10]);
-    out[11..19].copy_from_slice(&t[11..19]);
+    out[..10].copy_from_slice(&f.text[..10]);
+    out[11..19].copy_from_slice(&f.text[11..19]);
     // Microseconds: the first six digits of the fraction, zeros after it.
-    for (slot, &d) in out[20..26].iter_mut().zip(fraction) {
+    for (slot, &d) in out[20..26].iter_mut().zip(f.fraction) {
         *slot = d;
     }
     Some(out)
