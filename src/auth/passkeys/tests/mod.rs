@@ -34,19 +34,26 @@ fn json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap()
 }
 
-/// Registers a passkey for `user` on `soft`; returns it as stored (JSON text).
-fn register(rp: &Passkeys, soft: &mut WebauthnAuthenticator<SoftPasskey>, user: Uuid) -> String {
+/// Starts a registration for `user`, with the options as `SoftPasskey` takes
+/// them: it refuses `requireResidentKey`, so that is switched off.
+fn start_for_soft(rp: &Passkeys, user: Uuid) -> (CreationChallengeResponse, PendingRegistration) {
     let (options, state) = rp
         .start_registration(user, "ann@example.com", "Ann", &[])
         .unwrap();
-    let state = state.to_json().unwrap();
     let mut for_soft = via_json(&options);
-    let selection = for_soft
+    for_soft
         .public_key
         .authenticator_selection
         .as_mut()
-        .unwrap();
-    selection.require_resident_key = false; // SoftPasskey refuses resident keys
+        .unwrap()
+        .require_resident_key = false;
+    (for_soft, state)
+}
+
+/// Registers a passkey for `user` on `soft`; returns it as stored (JSON text).
+fn register(rp: &Passkeys, soft: &mut WebauthnAuthenticator<SoftPasskey>, user: Uuid) -> String {
+    let (for_soft, state) = start_for_soft(rp, user);
+    let state = state.to_json().unwrap();
     let response = via_json(&soft.do_registration(origin(), for_soft).unwrap());
     let state = PendingRegistration::from_json(&state).unwrap();
     rp.finish_registration(state, &response)

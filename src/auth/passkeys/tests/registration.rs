@@ -5,16 +5,7 @@ use super::*;
 #[test]
 fn registration_refuses_a_response_the_browser_says_is_not_resident() {
     let rp = Passkeys::new(PUBLIC_URL).unwrap();
-    let (options, state) = rp
-        .start_registration(Uuid::new_v4(), "a@example.com", "A", &[])
-        .unwrap();
-    let mut options = via_json(&options);
-    options
-        .public_key
-        .authenticator_selection
-        .as_mut()
-        .unwrap()
-        .require_resident_key = false;
+    let (options, state) = start_for_soft(&rp, Uuid::new_v4());
     let mut soft = WebauthnAuthenticator::new(SoftPasskey::new(true));
     let mut response = soft.do_registration(origin(), options).unwrap();
     response.extensions.cred_props = Some(webauthn_rs_proto::CredProps { rk: Some(false) });
@@ -26,12 +17,8 @@ fn registration_refuses_a_response_the_browser_says_is_not_resident() {
 #[test]
 fn user_verification_is_required() {
     let rp = Passkeys::new(PUBLIC_URL).unwrap();
-    let (options, state) = rp
-        .start_registration(Uuid::new_v4(), "a@example.com", "A", &[])
-        .unwrap();
-    let mut options = via_json(&options);
+    let (mut options, state) = start_for_soft(&rp, Uuid::new_v4());
     let selection = options.public_key.authenticator_selection.as_mut().unwrap();
-    selection.require_resident_key = false;
     selection.user_verification = webauthn_rs_proto::UserVerificationPolicy::Preferred;
     let mut soft = WebauthnAuthenticator::new(SoftPasskey::new(false));
     let response = soft.do_registration(origin(), options).unwrap();
