@@ -9,12 +9,10 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 
-use std::net::IpAddr;
-
 use actix_web::HttpMessage;
 
 use crate::auth::client::client_ip;
-use crate::auth::limits::DeferredIpCount;
+use crate::auth::limits::{note_ip_refusal, DeferredIpCount};
 use crate::error::AppError;
 use crate::http::error::{ApiError, PageError};
 use crate::state::AppState;
@@ -30,7 +28,7 @@ pub async fn auth_attempts(
             let refusal = match state.limits.check_ip(&state.pool, ip).await {
                 Ok(Ok(())) => None,
                 Ok(Err(throttled)) => {
-                    note_refusal(ip, req.path());
+                    note_ip_refusal(ip, req.path());
                     Some(AppError::from(throttled))
                 }
                 // A count we cannot keep refuses the attempt rather than waving it through.
@@ -65,7 +63,7 @@ pub async fn login_attempts(
     };
     let ip = client_ip(req.request(), &state.config.trusted_proxies);
     if let Some(throttled) = state.limits.refused_ip_locally(ip) {
-        note_refusal(ip, req.path());
+        note_ip_refusal(ip, req.path());
         return Ok(refuse(req, AppError::from(throttled)));
     }
     let deferred = DeferredIpCount::default();
@@ -74,20 +72,12 @@ pub async fn login_attempts(
     if deferred.claim() {
         match state.limits.check_ip(&state.pool, ip).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) => note_refusal(ip, res.request().path()),
+            Ok(Err(_)) => note_ip_refusal(ip, res.request().path()),
             // The answer is already given; the next attempt meets the limit.
             Err(fault) => tracing::warn!(error = %fault, "could not count a sign-in attempt"),
         }
     }
     Ok(res.map_into_left_body())
-}
-
-fn note_refusal(ip: IpAddr, path: &str) {
-    tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = path);
-    crate::metrics::get()
-        .rate_limited
-        .with_label_values(&["ip"])
-        .inc();
 }
 
 /// The refusal as JSON under `/api` and as a page elsewhere.

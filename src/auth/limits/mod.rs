@@ -228,6 +228,16 @@ fn account_bucket(email: &str) -> String {
     bucket(&format!("account:{email}"))
 }
 
+/// Logs and counts an attempt the per-IP limit refused (audit event
+/// `auth_rate_limited`), wherever the refusal was decided.
+pub fn note_ip_refusal(ip: IpAddr, path: &str) {
+    tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %ip, path = path);
+    crate::metrics::get()
+        .rate_limited
+        .with_label_values(&["ip"])
+        .inc();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

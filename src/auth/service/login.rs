@@ -1,7 +1,7 @@
 //! Login: checking credentials against the account and the brute-force limits.
 
 use crate::auth::client::ClientInfo;
-use crate::auth::limits::{LoginLimit, Throttled};
+use crate::auth::limits::{note_ip_refusal, LoginLimit, Throttled};
 use crate::db::{self, users};
 use crate::domain::{Email, Password};
 use crate::error::Fault;
@@ -61,8 +61,7 @@ pub async fn login(
     {
         Ok(slot) => slot,
         Err(LoginLimit::Ip(t)) => {
-            tracing::warn!(target: "audit", event = "auth_rate_limited", client_ip = %client.ip, path = "login");
-            metrics::get().rate_limited.with_label_values(&["ip"]).inc();
+            note_ip_refusal(client.ip, "login");
             return Err(LoginError::Throttled(t));
         }
         Err(LoginLimit::Account(t)) => {
