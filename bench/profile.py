@@ -6,7 +6,7 @@ they are the steady way to see where a request's user-space work goes (the
 kernel's share, loopback TCP and context switches, is not counted: see the
 CPU-per-request figures of bench/run for that).
 
-    bench/profile.py [bare|healthz|me|list|list_pat|healthz_metrics ...]   (default: bare healthz me)
+    bench/profile.py [bare|healthz|me|list|list_fresh|list_pat|healthz_metrics ...]   (default: bare healthz me)
 
 For each scenario it starts the release binary under callgrind with
 instrumentation off, sets up a user (20 tasks, a PAT) with a plain server
@@ -101,13 +101,15 @@ def main():
     for scenario in scenarios:
         out = os.path.join(workdir, f"callgrind.{scenario}")
         extra = {"METRICS_ADDR": f"127.0.0.1:{bench.free_port()}"} if scenario == "healthz_metrics" else {}
+        if scenario == "list_fresh":
+            extra = {"REMEMBER_TASK_PAGES": "false"}
         argv = [bench.BARE_BIN] if scenario == "bare" else [bench.BIN, "serve"]
         server = bench.Server(workdir, db, secret, extra_env=extra, argv=callgrind(argv, out),
                               name=f"profile-{scenario}")
         server.start(timeout=300)
         headers = {}
         path = "/healthz"
-        if scenario in ("me", "list"):
+        if scenario in ("me", "list", "list_fresh"):
             # A fresh login on the profiled server itself (instrumentation is off).
             status, body = server.request("POST", "/api/auth/login",
                                           {"email": bench.EMAIL, "password": bench.PASSWORD})

@@ -54,6 +54,11 @@ pub struct Config {
     /// A refresh token presented again this soon after its first use gets the
     /// same answer instead of revoking the session; zero is strict.
     pub refresh_reuse_grace: Duration,
+    /// Whether a worker may answer a page of tasks it answered in the last
+    /// second again while the owner's tasks are unchanged (see
+    /// `http::api::tasks::page_cache`). Off for databases that other programs
+    /// write tasks into, whose changes bump no version.
+    pub remember_task_pages: bool,
     pub cookie_secure: bool,
     /// A request body must arrive within this long (at most 60 s).
     pub body_read_timeout: Duration,
@@ -99,6 +104,7 @@ impl Config {
             require_verified_email: parse_bool(&get, "REQUIRE_VERIFIED_EMAIL", false)?,
             metrics_addr: get("METRICS_ADDR"),
             refresh_reuse_grace: secs(&get, "REFRESH_REUSE_GRACE_SECS", 10)?,
+            remember_task_pages: parse_bool(&get, "REMEMBER_TASK_PAGES", true)?,
             cookie_secure: parse_bool(&get, "COOKIE_SECURE", true)?,
             body_read_timeout: secs(&get, "BODY_READ_TIMEOUT_SECS", 30)?,
             access_token_ttl: secs(&get, "ACCESS_TOKEN_TTL_SECS", 900)?,

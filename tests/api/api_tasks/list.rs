@@ -221,3 +221,20 @@ async fn a_change_made_outside_taskgate_shows_within_a_second() {
 
     assert_eq!(titles(&list(&app, token, "").await), ["after"]);
 }
+
+#[tokio::test]
+async fn with_pages_not_remembered_a_change_made_outside_taskgate_shows_at_once() {
+    let (app, user) = spawn_app_with(|c| c.remember_task_pages = false)
+        .await
+        .with_user()
+        .await;
+    let token = user.access.as_str();
+    app.api_create_task(token, "before").await;
+    for _ in 0..3 {
+        assert_eq!(titles(&list(&app, token, "").await), ["before"]);
+    }
+
+    assert_eq!(app.execute_sql("UPDATE tasks SET title = 'after'"), 1);
+
+    assert_eq!(titles(&list(&app, token, "").await), ["after"]);
+}
