@@ -7,7 +7,8 @@ into user and system time, for a few light scenarios.
 Both servers run side by side on one SQLite file (a reader with 20 tasks);
 each round runs every scenario once against each binary, 1 s warm-up then
 AB_DURATION (5) s of wrk with 8 connections, so the VM's drift hits both
-alike. It prints each measurement and the median per scenario and binary.
+alike. AB_ENV="NAME=value ..." sets variables for every server (e.g.
+AB_ENV=REMEMBER_TASK_PAGES=false: `list` then reads every page from the rows). It prints each measurement and the median per scenario and binary.
 Needs what bench/run needs (wrk, release binaries).
 """
 
@@ -48,7 +49,9 @@ def main():
     servers, results = [], {}
     try:
         for i, binary in enumerate(bins):
-            server = bench.Server(workdir, db, secret, argv=[binary, "serve"], name=f"bin{i}")
+            extra = dict(kv.split("=", 1) for kv in os.environ.get("AB_ENV", "").split())
+            server = bench.Server(workdir, db, secret, argv=[binary, "serve"], name=f"bin{i}",
+                                  extra_env=extra)
             servers.append(server)
             server.start()
             status, body = server.request("POST", "/api/auth/login",
