@@ -178,6 +178,16 @@ pub fn page<R: PageRow>(
     Ok((page, total))
 }
 
+/// What the caller already has of a page.
+pub enum Known<K> {
+    /// It keeps no pages: the page alone is read, without a version.
+    Off,
+    /// Nothing for this page: the page is read with the version, to keep.
+    Nothing,
+    /// This page, at this `tasks_version`.
+    At(i64, K),
+}
+
 /// A page read against the version of it the caller already has.
 pub enum SinceVersion<R, K> {
     /// The owner's tasks are still at the known version: here is what the
@@ -185,7 +195,8 @@ pub enum SinceVersion<R, K> {
     Unchanged(K),
     /// The page as [`page`] reads it, and the owner's `tasks_version` read
     /// before it (so the rows are at least as new as the version says; a
-    /// write in between makes the version stale, never the rows).
+    /// write in between makes the version stale, never the rows). No
+    /// version with [`Known::Off`].
     Page {
         rows: Vec<R>,
         total: Option<i64>,
@@ -193,17 +204,20 @@ pub enum SinceVersion<R, K> {
     },
 }
 
-/// [`page`], unless the owner's tasks are still at the version of `known`
+/// [`page`], unless the owner's tasks are still at the version `known` has
 /// (what the caller remembered for it): then one small read instead of the
 /// page's.
 pub fn page_since<R: PageRow, K>(
     conn: &mut AnyConnection,
     owner: UserId,
     q: ListQuery,
-    known: Option<(i64, K)>,
+    known: Known<K>,
 ) -> QueryResult<SinceVersion<R, K>> {
-    let version = version(conn, owner)?;
-    if let Some((known_version, remembered)) = known {
+    let version = match known {
+        Known::Off => None,
+        Known::Nothing | Known::At(..) => version(conn, owner)?,
+    };
+    if let Known::At(known_version, remembered) = known {
         if version == Some(known_version) {
             return Ok(SinceVersion::Unchanged(remembered));
         }

@@ -122,11 +122,10 @@ pub async fn list_tasks(
     // A page this worker answered in the last second is answered again when
     // the owner's tasks are still at its version: one small read (never with
     // REMEMBER_TASK_PAGES=false).
-    let remember = state.config.remember_task_pages;
-    let recalled = remember.then(|| page_cache::recall(owner, query)).flatten();
+    let known = page_cache::known(state.config.remember_task_pages, owner, query);
     // A page near the start is a small read; the count, when the page does
     // not tell it, reads every matching row, so it goes to the pool.
-    let page = move |conn: &mut db::AnyConnection| tasks::page_since(conn, owner, query, recalled);
+    let page = move |conn: &mut db::AnyConnection| tasks::page_since(conn, owner, query, known);
     let read = if query.offset <= tasks::SMALL_OFFSET {
         db::read(&state.pool, page).await?
     } else {
@@ -149,7 +148,7 @@ pub async fn list_tasks(
                 }
             };
             let body = Bytes::from(json::page(&rows, total).map_err(AppError::internal)?);
-            if let (true, Some(version)) = (remember, version) {
+            if let Some(version) = version {
                 page_cache::remember(owner, query, version, body.clone());
             }
             body

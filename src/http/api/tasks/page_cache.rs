@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 
-use crate::db::tasks::ListQuery;
+use crate::db::tasks::{Known, ListQuery};
 use crate::domain::UserId;
 
 /// How long an entry may be used at all.
@@ -65,9 +65,18 @@ thread_local! {
     static PAGES: RefCell<Pages> = RefCell::new(Pages::default());
 }
 
+/// What this thread has of `owner`'s page for `q`, for `db::tasks::page_since`;
+/// [`Known::Off`] when pages are not remembered (`REMEMBER_TASK_PAGES=false`).
+pub fn known(enabled: bool, owner: UserId, q: ListQuery) -> Known<Bytes> {
+    if !enabled {
+        return Known::Off;
+    }
+    recall(owner, q).map_or(Known::Nothing, |(version, body)| Known::At(version, body))
+}
+
 /// A body this thread answered for `owner`'s `q` in the last [`TTL`], with the
 /// owner's `tasks_version` it was read at. Check the version before using it.
-pub fn recall(owner: UserId, q: ListQuery) -> Option<(i64, Bytes)> {
+fn recall(owner: UserId, q: ListQuery) -> Option<(i64, Bytes)> {
     PAGES.with(|pages| {
         let pages = pages.borrow();
         let entry = pages.entries.get(&Key::new(owner, q))?;
