@@ -136,12 +136,36 @@ impl IdText {
     }
 
     fn read(text: &str) -> deserialize::Result<Self> {
+        // What taskgate stores is already that text: copied as it is.
+        if let Ok(stored) = <[u8; 36]>::try_from(text.as_bytes()) {
+            if is_hyphenated_lower(&stored) {
+                return Ok(Self(stored));
+            }
+        }
         let id = uuid::Uuid::try_parse_ascii(text.as_bytes())
             .map_err(|_| format!("stored id is not a UUID: {text:?}"))?;
         let mut out = [0u8; 36];
         id.hyphenated().encode_lower(&mut out);
         Ok(Self(out))
     }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lower-case hex: any 128 bits
+/// written so parse as a UUID and print back exactly so. Every byte is
+/// checked without a branch, so the loop compiles to a few vector compares.
+fn is_hyphenated_lower(b: &[u8; 36]) -> bool {
+    const HYPHEN: [bool; 36] = {
+        let mut at = [false; 36];
+        at[8] = true;
+        at[13] = true;
+        at[18] = true;
+        at[23] = true;
+        at
+    };
+    b.iter().zip(HYPHEN).fold(true, |ok, (&c, hyphen)| {
+        let hex = (c.wrapping_sub(b'0') < 10) | (c.wrapping_sub(b'a') < 6);
+        ok & ((hyphen & (c == b'-')) | (!hyphen & hex))
+    })
 }
 
 impl FromSql<Text, Sqlite> for IdText {
@@ -179,6 +203,26 @@ mod tests {
         ] {
             let text = IdText::read(&stored).unwrap();
             assert_eq!(text.as_bytes(), shown.as_bytes(), "{stored}");
+        }
+        // The copied form: exactly what parsing and printing make of it.
+        for stored in [
+            shown.as_str(),
+            "00000000-0000-0000-0000-000000000000",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "0123abcd-4567-89ef-fedc-ba9876543210",
+        ] {
+            let printed = uuid::Uuid::parse_str(stored)
+                .unwrap()
+                .hyphenated()
+                .to_string();
+            assert_eq!(IdText::read(stored).unwrap().as_bytes(), printed.as_bytes());
+        }
+        for not_uuid in [
+            "0000000-00000-0000-0000-000000000000",
+            "00000000-0000-0000-0000-00000000000g",
+            "00000000_0000-0000-0000-000000000000",
+        ] {
+            assert!(IdText::read(not_uuid).is_err(), "{not_uuid}");
         }
         for corrupt in [
             "",
