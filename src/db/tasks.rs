@@ -62,7 +62,8 @@ pub trait PageRow: Sized {
 }
 
 /// The page's rows, into a vector of the page's size from the start (not
-/// grown and copied four times on the way to 20 rows).
+/// grown and copied four times on the way to 20 rows). The capacity is
+/// capped so a caller's odd `limit` cannot reserve much ahead of the rows.
 fn collect_page<R>(rows: impl Iterator<Item = QueryResult<R>>, limit: i64) -> QueryResult<Vec<R>> {
     let mut page = Vec::with_capacity(usize::try_from(limit).unwrap_or(0).min(256));
     for row in rows {
