@@ -11,7 +11,7 @@ use diesel::expression::AsExpression;
 use diesel::internal::derives::as_expression::Bound;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{Binary, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 use super::connection::{MultiBackend, MultiRawValue};
@@ -132,18 +132,24 @@ impl IdText {
     /// The text of an id in hand (tests build rows with it).
     #[cfg(test)]
     pub fn of(id: impl std::fmt::Display) -> Self {
-        Self::read(&id.to_string()).expect("an id's Display is a UUID")
+        Self::read(id.to_string().as_bytes()).expect("an id's Display is a UUID")
     }
 
-    fn read(text: &str) -> deserialize::Result<Self> {
+    /// The stored text's bytes (from a text value, or a blob on SQLite: see
+    /// `db::blob`); anything but a UUID's ASCII is refused.
+    fn read(text: &[u8]) -> deserialize::Result<Self> {
         // What taskgate stores is already that text: copied as it is.
-        if let Ok(stored) = <[u8; 36]>::try_from(text.as_bytes()) {
+        if let Ok(stored) = <[u8; 36]>::try_from(text) {
             if is_hyphenated_lower(&stored) {
                 return Ok(Self(stored));
             }
         }
-        let id = uuid::Uuid::try_parse_ascii(text.as_bytes())
-            .map_err(|_| format!("stored id is not a UUID: {text:?}"))?;
+        let id = uuid::Uuid::try_parse_ascii(text).map_err(|_| {
+            format!(
+                "stored id is not a UUID: {:?}",
+                String::from_utf8_lossy(text)
+            )
+        })?;
         let mut out = [0u8; 36];
         id.hyphenated().encode_lower(&mut out);
         Ok(Self(out))
@@ -170,13 +176,20 @@ fn is_hyphenated_lower(b: &[u8; 36]) -> bool {
 
 impl FromSql<Text, Sqlite> for IdText {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        Self::read(value.read_text())
+        Self::read(value.read_text().as_bytes())
+    }
+}
+
+/// The id column selected as `CAST(id AS BLOB)` (`db::blob`).
+impl FromSql<Binary, Sqlite> for IdText {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Self::read(value.read_blob())
     }
 }
 
 impl FromSql<Text, Pg> for IdText {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        Self::read(std::str::from_utf8(value.as_bytes())?)
+        Self::read(value.as_bytes())
     }
 }
 
@@ -201,7 +214,7 @@ mod tests {
             format!("{{{shown}}}"),
             format!("urn:uuid:{shown}"),
         ] {
-            let text = IdText::read(&stored).unwrap();
+            let text = IdText::read(stored.as_bytes()).unwrap();
             assert_eq!(text.as_bytes(), shown.as_bytes(), "{stored}");
         }
         // The copied form: exactly what parsing and printing make of it.
@@ -215,14 +228,17 @@ mod tests {
                 .unwrap()
                 .hyphenated()
                 .to_string();
-            assert_eq!(IdText::read(stored).unwrap().as_bytes(), printed.as_bytes());
+            assert_eq!(
+                IdText::read(stored.as_bytes()).unwrap().as_bytes(),
+                printed.as_bytes()
+            );
         }
         for not_uuid in [
             "0000000-00000-0000-0000-000000000000",
             "00000000-0000-0000-0000-00000000000g",
             "00000000_0000-0000-0000-000000000000",
         ] {
-            assert!(IdText::read(not_uuid).is_err(), "{not_uuid}");
+            assert!(IdText::read(not_uuid.as_bytes()).is_err(), "{not_uuid}");
         }
         for corrupt in [
             "",
@@ -232,7 +248,7 @@ mod tests {
             &shown.replace('a', "g"),
         ] {
             if TaskId::parse(corrupt).is_none() {
-                assert!(IdText::read(corrupt).is_err(), "{corrupt}");
+                assert!(IdText::read(corrupt.as_bytes()).is_err(), "{corrupt}");
             }
         }
     }

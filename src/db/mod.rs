@@ -24,6 +24,7 @@ macro_rules! per_engine {
 }
 pub(crate) use per_engine;
 
+pub mod blob;
 pub mod connection;
 pub mod email_tokens;
 mod faults;

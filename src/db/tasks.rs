@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 
+use super::blob::{AsBlob, Utf8Text};
 use super::ids::IdText;
 use super::schema::{tasks, users};
 use super::time::{Rfc3339Text, StoredTime};
@@ -28,16 +29,41 @@ pub struct Task {
 
 /// A task as a page of the API prints it: the id and timestamps read
 /// straight into their JSON text (`IdText`, `Rfc3339Text`), not parsed and
-/// formatted again; the same columns as [`Task`].
+/// formatted again; the same columns as [`Task`]. On SQLite its text columns
+/// are selected as blobs (`listed_as_blobs`).
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = tasks)]
 pub struct ListedTask {
     pub id: IdText,
-    pub title: String,
-    pub description: Option<String>,
+    pub title: Utf8Text,
+    pub description: Option<Utf8Text>,
     pub completed: bool,
     pub created_at: Rfc3339Text,
     pub updated_at: Rfc3339Text,
+}
+
+/// [`ListedTask`]'s columns, in its order, with the text ones as blobs.
+type ListedAsBlobs = (
+    AsBlob<tasks::id>,
+    AsBlob<tasks::title>,
+    AsBlob<tasks::description>,
+    tasks::completed,
+    AsBlob<tasks::created_at>,
+    AsBlob<tasks::updated_at>,
+);
+
+/// The select of [`ListedTask`] on SQLite: the same values through
+/// `read_blob`, which skips Diesel's two UTF-8 checks per text value
+/// (`db::blob`).
+fn listed_as_blobs() -> ListedAsBlobs {
+    (
+        AsBlob(tasks::id),
+        AsBlob(tasks::title),
+        AsBlob(tasks::description),
+        tasks::completed,
+        AsBlob(tasks::created_at),
+        AsBlob(tasks::updated_at),
+    )
 }
 
 #[cfg(test)]
@@ -45,8 +71,8 @@ impl From<Task> for ListedTask {
     fn from(t: Task) -> Self {
         Self {
             id: IdText::of(t.id),
-            title: t.title,
-            description: t.description,
+            title: Utf8Text(t.title),
+            description: t.description.map(Utf8Text),
             completed: t.completed,
             created_at: t.created_at.into(),
             updated_at: t.updated_at.into(),
@@ -72,21 +98,22 @@ fn collect_page<R>(rows: impl Iterator<Item = QueryResult<R>>, limit: i64) -> Qu
     Ok(page)
 }
 
-/// The page query, written once. Each filter is its own statically typed
-/// query rather than a boxed one, so Diesel keeps each prepared statement by
-/// its type instead of building its SQL text and hashing it on every page.
+/// The page query, written once for each engine's connection `$c` and the
+/// row's select. Each filter is its own statically typed query rather than a
+/// boxed one, so Diesel keeps each prepared statement by its type instead of
+/// building its SQL text and hashing it on every page.
 macro_rules! load_page {
-    ($row:ty, $conn:expr, $owner:expr, $q:expr) => {{
+    ($c:expr, $owner:expr, $q:expr, $row:ty, $select:expr) => {{
         let (owner, q): (UserId, ListQuery) = ($owner, $q);
         let mine = tasks::table.filter(tasks::user_id.eq(owner));
         let order = (tasks::created_at.asc(), tasks::id.asc());
-        super::per_engine!($conn, |c| match q.completed {
+        match q.completed {
             None => collect_page(
                 mine.order(order)
                     .limit(q.limit)
                     .offset(q.offset)
-                    .select(<$row>::as_select())
-                    .load_iter::<$row, DefaultLoadingMode>(c)?,
+                    .select($select)
+                    .load_iter::<$row, DefaultLoadingMode>($c)?,
                 q.limit,
             ),
             Some(done) => collect_page(
@@ -94,23 +121,28 @@ macro_rules! load_page {
                     .order(order)
                     .limit(q.limit)
                     .offset(q.offset)
-                    .select(<$row>::as_select())
-                    .load_iter::<$row, DefaultLoadingMode>(c)?,
+                    .select($select)
+                    .load_iter::<$row, DefaultLoadingMode>($c)?,
                 q.limit,
             ),
-        })
+        }
     }};
 }
 
 impl PageRow for Task {
     fn load_page(conn: &mut AnyConnection, owner: UserId, q: ListQuery) -> QueryResult<Vec<Self>> {
-        load_page!(Task, conn, owner, q)
+        super::per_engine!(conn, |c| load_page!(c, owner, q, Task, Task::as_select()))
     }
 }
 
 impl PageRow for ListedTask {
     fn load_page(conn: &mut AnyConnection, owner: UserId, q: ListQuery) -> QueryResult<Vec<Self>> {
-        load_page!(ListedTask, conn, owner, q)
+        match conn {
+            AnyConnection::Sqlite(c) => load_page!(c, owner, q, ListedTask, listed_as_blobs()),
+            AnyConnection::Postgres(c) => {
+                load_page!(c, owner, q, ListedTask, ListedTask::as_select())
+            }
+        }
     }
 }
 
@@ -374,4 +406,147 @@ pub fn version(conn: &mut AnyConnection, owner: UserId) -> QueryResult<Option<i6
         .select(users::tasks_version)
         .first(c)
         .optional())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::db::users::{self, NewUser};
+
+    /// What a page prints of a task.
+    type Printed = (Vec<u8>, String, Option<String>, bool, Vec<u8>, Vec<u8>);
+
+    fn printed(t: &ListedTask) -> Printed {
+        (
+            t.id.as_bytes().to_vec(),
+            t.title.0.clone(),
+            t.description.as_ref().map(|d| d.0.clone()),
+            t.completed,
+            t.created_at.as_bytes().to_vec(),
+            t.updated_at.as_bytes().to_vec(),
+        )
+    }
+
+    #[test]
+    fn sqlite_selects_the_listed_text_columns_as_blobs() {
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+            &tasks::table.select(listed_as_blobs()),
+        )
+        .to_string();
+        assert!(
+            sql.starts_with(
+                "SELECT CAST(`tasks`.`id` AS BLOB), CAST(`tasks`.`title` AS BLOB), \
+                 CAST(`tasks`.`description` AS BLOB), `tasks`.`completed`, \
+                 CAST(`tasks`.`created_at` AS BLOB), CAST(`tasks`.`updated_at` AS BLOB) FROM"
+            ),
+            "{sql}"
+        );
+    }
+
+    /// The API's page ([`ListedTask`], blobs on SQLite) prints exactly what
+    /// the typed rows ([`Task`], Diesel's own readers) make of every stored
+    /// value: user text of every kind, and on SQLite stored forms taskgate
+    /// never writes (an upper-case id, a Julian day, a `T` separator, bytes
+    /// that are not UTF-8), on both filters and across pages.
+    #[test]
+    fn a_listed_page_prints_what_the_typed_rows_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::db::test_database::fresh_database_in(dir.path(), "tasks.db");
+        let config = Config::from_lookup(|key| match key {
+            "DATABASE_URL" => Some(url.clone()),
+            "JWT_SECRET" => Some("tasks-test-secret-tasks-test-secret".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let pool = crate::db::build_pool(&config).unwrap();
+        crate::db::run_migrations(&pool).unwrap();
+        let mut pooled = pool.get().unwrap();
+        let conn = &mut pooled.inner;
+
+        let owner = UserId::new();
+        let now = crate::db::now();
+        users::insert(
+            conn,
+            &NewUser {
+                id: owner,
+                email: "pages@example.com",
+                name: None,
+                password_hash: "x",
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .unwrap();
+        let texts = [
+            ("plain", None),
+            ("quotes \" and \\ backslash", Some("line\nbreak\ttab")),
+            ("émoji 🦀 and ü", Some("")),
+            ("\u{7f}\u{1} control", Some("日本語")),
+        ];
+        for (i, (title, description)) in texts.into_iter().enumerate() {
+            let task = create(conn, owner, title.into(), description.map(Into::into))
+                .unwrap()
+                .unwrap();
+            if i % 2 == 1 {
+                toggle(conn, owner, task.id).unwrap().unwrap();
+            }
+        }
+        let on_sqlite = matches!(conn, AnyConnection::Sqlite(_));
+        if on_sqlite {
+            let id = TaskId::new().to_string().to_uppercase();
+            conn.batch_execute(&format!(
+                "INSERT INTO tasks VALUES \
+                 ('{id}', '{owner}', 'upper-case id', NULL, 0, 2460999.5, '2026-11-30T08:00:00'), \
+                 ('{}', '{owner}', 'fraction', 'x', 1, '2026-11-30 08:00:00', '2026-11-30 08:00:00.5');",
+                TaskId::new(),
+            ))
+            .unwrap();
+        }
+
+        let mut shown = 0;
+        for completed in [None, Some(true), Some(false)] {
+            for (limit, offset) in [(20, 0), (2, 0), (2, 2), (2, 5), (20, 50)] {
+                let q = ListQuery {
+                    completed,
+                    limit,
+                    offset,
+                };
+                let (typed, typed_total) = page::<Task>(conn, owner, q).unwrap();
+                let (listed, listed_total) = page::<ListedTask>(conn, owner, q).unwrap();
+                assert_eq!(listed_total, typed_total, "{q:?}");
+                let expected: Vec<Printed> = typed
+                    .into_iter()
+                    .map(|t| printed(&ListedTask::from(t)))
+                    .collect();
+                let got: Vec<Printed> = listed.iter().map(printed).collect();
+                assert_eq!(got, expected, "{q:?}");
+                shown += got.len();
+            }
+        }
+        assert!(shown >= 16, "the pages had rows: {shown}");
+        if on_sqlite {
+            let all = ListQuery {
+                completed: None,
+                limit: 20,
+                offset: 0,
+            };
+            let (listed, _) = page::<ListedTask>(conn, owner, all).unwrap();
+            // The Julian day went through Diesel's parser, on the blob's text.
+            assert!(listed
+                .iter()
+                .any(|t| t.created_at.as_bytes() == b"2025-11-20T00:00:00.000000Z"));
+            // Text that is not UTF-8 is refused by both, not printed.
+            conn.batch_execute(&format!(
+                "INSERT INTO tasks VALUES ('{}', '{owner}', CAST(X'6E6F74FF' AS TEXT), NULL, 0, \
+                 '2026-11-30 09:00:00', '2026-11-30 09:00:00');",
+                TaskId::new(),
+            ))
+            .unwrap();
+            assert!(page::<Task>(conn, owner, all).is_err());
+            assert!(page::<ListedTask>(conn, owner, all).is_err());
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::{Pg, PgValue};
-use diesel::sql_types::Timestamp;
+use diesel::sql_types::{Binary, Timestamp};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 use super::connection::{MultiBackend, MultiRawValue};
@@ -138,6 +138,18 @@ impl From<NaiveDateTime> for Rfc3339Text {
 impl FromSql<Timestamp, Sqlite> for Rfc3339Text {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         if let Some(digits) = stored_as_rfc3339(value.read_text().as_bytes()) {
+            return Ok(Self::Digits(digits));
+        }
+        <StoredTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(|t| t.0.into())
+    }
+}
+
+/// The column selected as `CAST(column AS BLOB)` (`db::blob`): the same
+/// bytes, so the same text; any other shape is read as its text, by Diesel's
+/// parser, exactly as the `Timestamp` reader above would.
+impl FromSql<Binary, Sqlite> for Rfc3339Text {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        if let Some(digits) = stored_as_rfc3339(value.read_blob()) {
             return Ok(Self::Digits(digits));
         }
         <StoredTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(|t| t.0.into())

@@ -8,6 +8,7 @@
 
 use std::io::Write;
 
+use crate::db::blob::Utf8Text;
 use crate::db::tasks::ListedTask;
 
 /// `{"tasks":[…],"total":N}`.
@@ -28,9 +29,9 @@ fn write_task(out: &mut Vec<u8>, t: &ListedTask) -> serde_json::Result<()> {
     out.extend_from_slice(b"{\"id\":\"");
     out.extend_from_slice(t.id.as_bytes());
     out.extend_from_slice(b"\",\"title\":");
-    serde_json::to_writer(&mut *out, &t.title)?;
+    serde_json::to_writer(&mut *out, t.title.as_str())?;
     out.extend_from_slice(b",\"description\":");
-    serde_json::to_writer(&mut *out, &t.description)?;
+    serde_json::to_writer(&mut *out, &t.description.as_ref().map(Utf8Text::as_str))?;
     out.extend_from_slice(if t.completed {
         b",\"completed\":true,\"created_at\":\""
     } else {
