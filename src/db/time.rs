@@ -172,6 +172,14 @@ impl FromSql<Timestamp, MultiBackend> for Rfc3339Text {
 /// with a year of four digits, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`: exactly
 /// `rfc3339_digits(parse_stored_time(text)?)`, without building the date.
 fn stored_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
+    match <&[u8; 26]>::try_from(b) {
+        Ok(micros) => micros_as_rfc3339(micros),
+        Err(_) => fields_as_rfc3339(b),
+    }
+}
+
+/// [`stored_as_rfc3339`] for any length, field by field.
+fn fields_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
     let f = StoredFields::split(b)?;
     let real = (1..=12).contains(&f.month)
         && (1..=days_in_month(f.year, f.month)).contains(&f.day)
@@ -189,6 +197,72 @@ fn stored_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
         *slot = d;
     }
     Some(out)
+}
+
+/// [`stored_as_rfc3339`] for the shape nearly every stored value has
+/// (`db::now()` keeps microseconds: `YYYY-MM-DD HH:MM:SS.ffffff`): the shape
+/// checked 16 bytes at a time ([`Template`]), then a handful of range checks.
+/// The general path's field-by-field split was ~380 instructions per value,
+/// 40 values per page of tasks. The RFC 3339 text is the stored text with a
+/// `T` for the space and a `Z` after it.
+fn micros_as_rfc3339(t: &[u8; 26]) -> Option<[u8; 27]> {
+    const HEAD: Template = Template::new(b"0000-00-00 00:00");
+    const TAIL: Template = Template::new(b" 00:00:00.000000");
+    let (head, tail) = (t.first_chunk::<16>()?, t.last_chunk::<16>()?);
+    if !(HEAD.matches(head) && TAIL.matches(tail)) {
+        return None;
+    }
+    let two = |at: usize| u32::from(t[at] - b'0') * 10 + u32::from(t[at + 1] - b'0');
+    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
+    let real = (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day)
+        && two(11) < 24
+        && two(14) < 60
+        && two(17) < 60;
+    if !real {
+        return None;
+    }
+    let mut out = [b'Z'; 27];
+    out[..26].copy_from_slice(t);
+    out[10] = b'T';
+    Some(out)
+}
+
+/// 16 bytes of text as a pattern: a digit where the pattern has `0`, exactly
+/// the pattern's byte anywhere else. Checked on all 16 bytes in a few integer
+/// operations: each byte XOR its pattern byte must be below 10 (a digit) or
+/// below 1 (the same byte), i.e. adding `0x80 - limit` must not reach the
+/// byte's top bit. A byte that passes is below 0x80 and sums below 0x100, so
+/// no carry crosses into the next byte; only a byte that fails can carry.
+struct Template {
+    pattern: u128,
+    add: u128,
+}
+
+impl Template {
+    const HIGH_BITS: u128 = u128::from_ne_bytes([0x80; 16]);
+
+    const fn new(pattern: &[u8; 16]) -> Self {
+        let mut add = [0u8; 16];
+        let mut i = 0;
+        while i < 16 {
+            add[i] = if pattern[i] == b'0' {
+                0x80 - 10
+            } else {
+                0x80 - 1
+            };
+            i += 1;
+        }
+        Self {
+            pattern: u128::from_ne_bytes(*pattern),
+            add: u128::from_ne_bytes(add),
+        }
+    }
+
+    fn matches(&self, bytes: &[u8; 16]) -> bool {
+        let diff = u128::from_ne_bytes(*bytes) ^ self.pattern;
+        (diff.wrapping_add(self.add) | diff) & Self::HIGH_BITS == 0
+    }
 }
 
 /// Days in `month` (1–12) of `year` in the proleptic Gregorian calendar.
@@ -241,6 +315,30 @@ mod tests {
         }
     }
 
+    /// The 16-bytes-at-a-time check against the field-by-field one, on every
+    /// byte value at every position of stored texts with microseconds.
+    #[test]
+    fn the_fast_shape_check_decides_as_the_field_by_field_one() {
+        let mut agreed = 0;
+        for valid in [
+            "2024-02-29 23:59:59.999999",
+            "0000-01-01 00:00:00.000000",
+            "2026-11-30 09:07:05.123456",
+        ] {
+            let valid: &[u8; 26] = valid.as_bytes().try_into().unwrap();
+            assert!(micros_as_rfc3339(valid).is_some());
+            for at in 0..26 {
+                for c in 0..=u8::MAX {
+                    let mut t = *valid;
+                    t[at] = c;
+                    assert_eq!(micros_as_rfc3339(&t), fields_as_rfc3339(&t), "{t:?}");
+                    agreed += usize::from(micros_as_rfc3339(&t).is_some());
+                }
+            }
+        }
+        assert!(agreed > 3 * 26, "valid variants were exercised: {agreed}");
+    }
+
     /// The copying reader against the parsing one, on every month and
     /// boundary day of leap and common years, impossible times, every
     /// fraction length, and shapes that are not ours.
@@ -256,6 +354,18 @@ mod tests {
                         texts.push(format!("{year}-{month:02}-{day:02} {time}"));
                     }
                 }
+            }
+        }
+        // The same grid in the stored shape with microseconds (the fast path).
+        let whole = texts.clone();
+        texts.extend(whole.iter().map(|t| format!("{t}.123456")));
+        // Every position of a valid text with microseconds, changed.
+        let valid = "2024-02-29 23:59:59.999999";
+        for at in 0..valid.len() {
+            for c in [b'0', b'9', b'-', b' ', b':', b'.', b'/', b'a', b'T', 0] {
+                let mut bytes = valid.as_bytes().to_vec();
+                bytes[at] = c;
+                texts.push(String::from_utf8_lossy(&bytes).into_owned());
             }
         }
         for fraction in [
@@ -288,7 +398,7 @@ mod tests {
             assert_eq!(stored_as_rfc3339(text.as_bytes()), expected, "{text}");
             fast += usize::from(expected.is_some());
         }
-        assert!(fast > 500, "the valid cases were exercised: {fast}");
+        assert!(fast > 1500, "the valid cases were exercised: {fast}");
         let written = crate::db::now().format("%F %T%.f").to_string();
         assert_eq!(
             stored_as_rfc3339(written.as_bytes()).map(|d| String::from_utf8(d.to_vec()).unwrap()),
