@@ -135,7 +135,7 @@ impl IdText {
         Self::read(id.to_string().as_bytes()).expect("an id's Display is a UUID")
     }
 
-    /// The stored text's bytes (from a text value, or a blob on SQLite: see
+    /// The stored text's bytes (PostgreSQL's text, or a blob on SQLite: see
     /// `db::blob`); anything but a UUID's ASCII is refused.
     fn read(text: &[u8]) -> deserialize::Result<Self> {
         // What taskgate stores is already that text: copied as it is.
@@ -174,12 +174,6 @@ fn is_hyphenated_lower(b: &[u8; 36]) -> bool {
     })
 }
 
-impl FromSql<Text, Sqlite> for IdText {
-    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        Self::read(value.read_text().as_bytes())
-    }
-}
-
 /// The id column selected as `CAST(id AS BLOB)` (`db::blob`).
 impl FromSql<Binary, Sqlite> for IdText {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
@@ -190,12 +184,6 @@ impl FromSql<Binary, Sqlite> for IdText {
 impl FromSql<Text, Pg> for IdText {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         Self::read(value.as_bytes())
-    }
-}
-
-impl FromSql<Text, MultiBackend> for IdText {
-    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        value.from_sql::<Self, Text>()
     }
 }
 

@@ -111,9 +111,10 @@ impl<'a> StoredFields<'a> {
 /// A `TIMESTAMP` column read straight into [`rfc3339`]'s text, for answers
 /// that only print it: a page of 20 tasks prints 40, and parsing each into a
 /// date only to write it out again was a fifth of the page's instructions
-/// (BENCHMARKS.md). On SQLite, text in the shape we write is checked (a real
-/// date and time) and its digits copied; any other value takes the
-/// [`StoredTime`] path, so the text is always what `rfc3339` makes of it.
+/// (BENCHMARKS.md). On SQLite the column is selected as a blob (`db::blob`):
+/// text in the shape we write is checked (a real date and time) and its
+/// digits copied; any other value takes the [`StoredTime`] path, so the text
+/// is always what `rfc3339` makes of it.
 #[derive(diesel::deserialize::FromSqlRow)]
 pub enum Rfc3339Text {
     Digits([u8; 27]),
@@ -135,18 +136,9 @@ impl From<NaiveDateTime> for Rfc3339Text {
     }
 }
 
-impl FromSql<Timestamp, Sqlite> for Rfc3339Text {
-    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        if let Some(digits) = stored_as_rfc3339(value.read_text().as_bytes()) {
-            return Ok(Self::Digits(digits));
-        }
-        <StoredTime as FromSql<Timestamp, Sqlite>>::from_sql(value).map(|t| t.0.into())
-    }
-}
-
 /// The column selected as `CAST(column AS BLOB)` (`db::blob`): the same
-/// bytes, so the same text; any other shape is read as its text, by Diesel's
-/// parser, exactly as the `Timestamp` reader above would.
+/// bytes as its text. Any other shape is read as that text by [`StoredTime`]
+/// (and so by Diesel's parser where ours does not apply).
 impl FromSql<Binary, Sqlite> for Rfc3339Text {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         if let Some(digits) = stored_as_rfc3339(value.read_blob()) {
@@ -159,12 +151,6 @@ impl FromSql<Binary, Sqlite> for Rfc3339Text {
 impl FromSql<Timestamp, Pg> for Rfc3339Text {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         <NaiveDateTime as FromSql<Timestamp, Pg>>::from_sql(value).map(Self::from)
-    }
-}
-
-impl FromSql<Timestamp, MultiBackend> for Rfc3339Text {
-    fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
-        value.from_sql::<Self, Timestamp>()
     }
 }
 
@@ -181,12 +167,7 @@ fn stored_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
 /// [`stored_as_rfc3339`] for any length, field by field.
 fn fields_as_rfc3339(b: &[u8]) -> Option<[u8; 27]> {
     let f = StoredFields::split(b)?;
-    let real = (1..=12).contains(&f.month)
-        && (1..=days_in_month(f.year, f.month)).contains(&f.day)
-        && f.hour < 24
-        && f.minute < 60
-        && f.second < 60;
-    if !real {
+    if !is_real(f.year, f.month, f.day, f.hour, f.minute, f.second) {
         return None;
     }
     let mut out = *b"0000-00-00T00:00:00.000000Z";
@@ -213,13 +194,14 @@ fn micros_as_rfc3339(t: &[u8; 26]) -> Option<[u8; 27]> {
         return None;
     }
     let two = |at: usize| u32::from(t[at] - b'0') * 10 + u32::from(t[at + 1] - b'0');
-    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
-    let real = (1..=12).contains(&month)
-        && (1..=days_in_month(year, month)).contains(&day)
-        && two(11) < 24
-        && two(14) < 60
-        && two(17) < 60;
-    if !real {
+    if !is_real(
+        two(0) * 100 + two(2),
+        two(5),
+        two(8),
+        two(11),
+        two(14),
+        two(17),
+    ) {
         return None;
     }
     let mut out = [b'Z'; 27];
@@ -263,6 +245,16 @@ impl Template {
         let diff = u128::from_ne_bytes(*bytes) ^ self.pattern;
         (diff.wrapping_add(self.add) | diff) & Self::HIGH_BITS == 0
     }
+}
+
+/// A date and time that exist (what chrono would build from the fields): a
+/// month 1–12, a day of that month, a time of day without a leap second.
+fn is_real(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> bool {
+    (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day)
+        && hour < 24
+        && minute < 60
+        && second < 60
 }
 
 /// Days in `month` (1–12) of `year` in the proleptic Gregorian calendar.
